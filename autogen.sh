@@ -1,0 +1,3 @@
+#!/bin/sh
+# Generate configure and the Makefile.in files.
+exec autoreconf -fi
