@@ -1,0 +1,627 @@
+/*
+ * sio-fcgi: the state store over one LMDB environment.
+ *
+ * Tables: "sessions" (sid -> struct store_session), "queue" (sid length,
+ * sid, big-endian sequence -> one encoded Engine.IO packet), "timers"
+ * (big-endian deadline, sid -> empty: the sessions the sweep must look
+ * at, in deadline order) and "meta" (name -> value: leases).  Every
+ * opener uses the same flags (MDB_NOTLS, maxreaders, map size), since
+ * LMDB fixes them at the first open (DEPLOY.md section 6).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "bell.h"
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 sessions;
+	MDB_dbi		 queue;
+	MDB_dbi		 timers;
+	MDB_dbi		 meta;
+	uint64_t	 instance;
+};
+
+struct store_ring {
+	uint64_t	instance;
+	char		sid[STORE_SID_MAX + 1];
+};
+
+struct store_txn {
+	struct store		*st;
+	MDB_txn			*txn;
+	bool			 write;
+	struct store_ring	*rings;
+	size_t			 nrings;
+	size_t			 szrings;
+};
+
+/* A lease record in "meta". */
+struct store_lease {
+	uint64_t	instance;
+	int64_t		until;
+};
+
+/* Translate an LMDB code, logging the ones that are not ordinary. */
+static int
+store_err(const char *op, int rc)
+{
+	switch (rc) {
+	case 0:
+		return (0);
+	case MDB_NOTFOUND:
+		return (-ENOENT);
+	case MDB_KEYEXIST:
+		return (-EEXIST);
+	case MDB_MAP_FULL:
+		log_error("store: %s: %s", op, mdb_strerror(rc));
+		return (-ENOSPC);
+	default:
+		log_error("store: %s: %s", op, mdb_strerror(rc));
+		if (rc > 0)
+			return (-rc);
+		return (-EIO);
+	}
+}
+
+int
+store_sync_parse(const char *s)
+{
+	if (strcmp(s, "full") == 0)
+		return (STORE_SYNC_FULL);
+	if (strcmp(s, "meta") == 0)
+		return (STORE_SYNC_META);
+	if (strcmp(s, "none") == 0)
+		return (STORE_SYNC_NONE);
+	return (-1);
+}
+
+/* mkdir -p with mode 0700 for the directories we create. */
+static int
+store_mkdirs(const char *path)
+{
+	char	*p, *s;
+	int	 rc = 0;
+
+	p = xstrdup(path);
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			rc = -errno;
+			free(p);
+			return (rc);
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return (rc);
+}
+
+int
+store_open(const struct store_config *cfg, struct store **stp)
+{
+	struct store	*st;
+	MDB_txn		*txn;
+	unsigned int	 flags = MDB_NOTLS;
+	int		 rc, dead;
+
+	if ((rc = store_mkdirs(cfg->path)) != 0) {
+		log_error("store: cannot create %s: %s", cfg->path,
+		    strerror(-rc));
+		return (rc);
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->instance = cfg->instance;
+	if (cfg->sync == STORE_SYNC_META)
+		flags |= MDB_NOMETASYNC;
+	else if (cfg->sync == STORE_SYNC_NONE)
+		flags |= MDB_NOSYNC;
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		free(st);
+		return (store_err("env_create", rc));
+	}
+	if ((rc = mdb_env_set_maxdbs(st->env, 16)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(st->env, cfg->max_readers)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st->env, cfg->map_size)) != 0)
+		goto fail;
+	if ((rc = mdb_env_open(st->env, cfg->path, flags, 0600)) != 0) {
+		log_error("store: cannot open %s: %s", cfg->path,
+		    mdb_strerror(rc));
+		mdb_env_close(st->env);
+		free(st);
+		return (rc > 0 ? -rc : -EIO);
+	}
+	/* Free the reader slots of processes that died holding one. */
+	if (mdb_reader_check(st->env, &dead) == 0 && dead > 0)
+		log_info("store: cleared %d stale reader slots", dead);
+
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	if ((rc = mdb_dbi_open(txn, "sessions", MDB_CREATE,
+	    &st->sessions)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "queue", MDB_CREATE, &st->queue)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "timers", MDB_CREATE, &st->timers)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	*stp = st;
+	return (0);
+fail:
+	rc = store_err("open", rc);
+	mdb_env_close(st->env);
+	free(st);
+	return (rc);
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	mdb_env_close(st->env);
+	free(st);
+}
+
+uint64_t
+store_instance(const struct store *st)
+{
+	return (st->instance);
+}
+
+int
+store_txn_begin(struct store *st, bool write, struct store_txn **tp)
+{
+	struct store_txn	*t;
+	int			 rc;
+
+	t = xcalloc(1, sizeof(*t));
+	t->st = st;
+	t->write = write;
+	rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	if (rc == MDB_READERS_FULL) {
+		/* A killed process may hold slots: clear them, try again. */
+		mdb_reader_check(st->env, NULL);
+		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
+		    &t->txn);
+	}
+	if (rc != 0) {
+		free(t);
+		return (store_err("txn_begin", rc));
+	}
+	*tp = t;
+	return (0);
+}
+
+static void
+store_txn_free(struct store_txn *t)
+{
+	free(t->rings);
+	free(t);
+}
+
+int
+store_txn_commit(struct store_txn *t)
+{
+	size_t	i;
+	int	rc;
+
+	rc = mdb_txn_commit(t->txn);
+	if (rc != 0) {
+		store_txn_free(t);
+		return (store_err("commit", rc));
+	}
+	for (i = 0; i < t->nrings; i++)
+		bell_ring(t->rings[i].instance, t->rings[i].sid);
+	store_txn_free(t);
+	return (0);
+}
+
+void
+store_txn_abort(struct store_txn *t)
+{
+	if (t == NULL)
+		return;
+	mdb_txn_abort(t->txn);
+	store_txn_free(t);
+}
+
+void
+store_txn_ring(struct store_txn *t, uint64_t instance, const char *sid)
+{
+	size_t	i;
+
+	if (instance == 0 || strlen(sid) > STORE_SID_MAX)
+		return;
+	for (i = 0; i < t->nrings; i++) {
+		if (t->rings[i].instance == instance &&
+		    strcmp(t->rings[i].sid, sid) == 0)
+			return;
+	}
+	if (t->nrings == t->szrings) {
+		t->szrings = t->szrings == 0 ? 4 : t->szrings * 2;
+		t->rings = xreallocarray(t->rings, t->szrings,
+		    sizeof(*t->rings));
+	}
+	t->rings[t->nrings].instance = instance;
+	strcpy(t->rings[t->nrings].sid, sid);
+	t->nrings++;
+}
+
+/* Session records. */
+
+static int
+store_sid_val(const char *sid, MDB_val *v)
+{
+	size_t	len = strlen(sid);
+
+	if (len == 0 || len > STORE_SID_MAX)
+		return (-EINVAL);
+	v->mv_data = (void *)sid;
+	v->mv_size = len;
+	return (0);
+}
+
+int
+store_session_get(struct store_txn *t, const char *sid,
+    struct store_session *s)
+{
+	MDB_val	k, v;
+	int	rc;
+
+	if ((rc = store_sid_val(sid, &k)) != 0)
+		return (rc == -EINVAL ? -ENOENT : rc);
+	if ((rc = mdb_get(t->txn, t->st->sessions, &k, &v)) != 0)
+		return (store_err("session_get", rc));
+	if (v.mv_size != sizeof(*s)) {
+		log_error("store: session record of %zu bytes, expected %zu",
+		    v.mv_size, sizeof(*s));
+		return (-EIO);
+	}
+	memcpy(s, v.mv_data, sizeof(*s));
+	if (s->version != STORE_SESSION_VERSION) {
+		log_error("store: session record version %u", s->version);
+		return (-EIO);
+	}
+	return (0);
+}
+
+int
+store_session_put(struct store_txn *t, const char *sid,
+    const struct store_session *s, bool create)
+{
+	MDB_val	k, v;
+	int	rc;
+
+	if ((rc = store_sid_val(sid, &k)) != 0)
+		return (rc);
+	v.mv_data = (void *)s;
+	v.mv_size = sizeof(*s);
+	rc = mdb_put(t->txn, t->st->sessions, &k, &v,
+	    create ? MDB_NOOVERWRITE : 0);
+	return (store_err("session_put", rc));
+}
+
+/* Timer index keys: big-endian deadline, then the sid. */
+static size_t
+store_timer_key(char *key, int64_t deadline, const char *sid)
+{
+	uint64_t	d = (uint64_t)deadline;
+	size_t		len = strlen(sid);
+	int		i;
+
+	for (i = 7; i >= 0; i--) {
+		key[i] = (char)(d & 0xff);
+		d >>= 8;
+	}
+	memcpy(key + 8, sid, len);
+	return (8 + len);
+}
+
+int
+store_session_set_timer(struct store_txn *t, const char *sid,
+    struct store_session *s, int64_t deadline)
+{
+	char	key[8 + STORE_SID_MAX];
+	MDB_val	k, v;
+	int	rc;
+
+	if (strlen(sid) > STORE_SID_MAX)
+		return (-EINVAL);
+	if (s->timer == deadline)
+		return (0);
+	if (s->timer != 0) {
+		k.mv_data = key;
+		k.mv_size = store_timer_key(key, s->timer, sid);
+		rc = mdb_del(t->txn, t->st->timers, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return (store_err("timer_del", rc));
+	}
+	s->timer = 0;
+	if (deadline != 0) {
+		k.mv_data = key;
+		k.mv_size = store_timer_key(key, deadline, sid);
+		v.mv_data = NULL;
+		v.mv_size = 0;
+		if ((rc = mdb_put(t->txn, t->st->timers, &k, &v, 0)) != 0)
+			return (store_err("timer_put", rc));
+		s->timer = deadline;
+	}
+	return (0);
+}
+
+int
+store_session_del(struct store_txn *t, const char *sid,
+    const struct store_session *s)
+{
+	struct store_session	 copy = *s;
+	MDB_val			 k;
+	int			 rc;
+
+	if ((rc = store_session_set_timer(t, sid, &copy, 0)) != 0)
+		return (rc);
+	if ((rc = store_queue_trim(t, sid, s->q_head, s->q_tail)) != 0)
+		return (rc);
+	if ((rc = store_sid_val(sid, &k)) != 0)
+		return (rc);
+	rc = mdb_del(t->txn, t->st->sessions, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return (0);
+	return (store_err("session_del", rc));
+}
+
+int
+store_session_count(struct store_txn *t, size_t *n)
+{
+	MDB_stat	ms;
+	int		rc;
+
+	if ((rc = mdb_stat(t->txn, t->st->sessions, &ms)) != 0)
+		return (store_err("stat", rc));
+	*n = ms.ms_entries;
+	return (0);
+}
+
+/* Queue keys: sid length, sid, big-endian sequence. */
+static size_t
+store_queue_key(char *key, const char *sid, uint64_t seq)
+{
+	size_t	len = strlen(sid);
+	int	i;
+
+	key[0] = (char)len;
+	memcpy(key + 1, sid, len);
+	for (i = 7; i >= 0; i--) {
+		key[1 + len + i] = (char)(seq & 0xff);
+		seq >>= 8;
+	}
+	return (1 + len + 8);
+}
+
+int
+store_queue_push(struct store_txn *t, const char *sid,
+    struct store_session *s, const void *pkt, size_t len)
+{
+	char	key[1 + STORE_SID_MAX + 8];
+	MDB_val	k, v;
+	int	rc;
+
+	if (strlen(sid) > STORE_SID_MAX)
+		return (-EINVAL);
+	k.mv_data = key;
+	k.mv_size = store_queue_key(key, sid, s->q_tail);
+	v.mv_data = (void *)pkt;
+	v.mv_size = len;
+	if ((rc = mdb_put(t->txn, t->st->queue, &k, &v, 0)) != 0)
+		return (store_err("queue_push", rc));
+	s->q_tail++;
+	return (0);
+}
+
+int
+store_queue_read(struct store_txn *t, const char *sid, uint64_t from,
+    uint64_t to, struct buf *out)
+{
+	char		 key[1 + STORE_SID_MAX + 8];
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	uint64_t	 seq;
+	size_t		 klen, i;
+	int		 rc;
+
+	if (from >= to)
+		return (0);
+	if (strlen(sid) > STORE_SID_MAX)
+		return (-EINVAL);
+	if ((rc = mdb_cursor_open(t->txn, t->st->queue, &c)) != 0)
+		return (store_err("cursor_open", rc));
+	k.mv_data = key;
+	k.mv_size = klen = store_queue_key(key, sid, from);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		if (k.mv_size != klen || memcmp(k.mv_data, key, klen - 8) != 0)
+			break;
+		seq = 0;
+		for (i = 0; i < 8; i++)
+			seq = (seq << 8) |
+			    ((const unsigned char *)k.mv_data)[klen - 8 + i];
+		if (seq >= to)
+			break;
+		if (out->len > 0)
+			buf_append_char(out, '\x1e');
+		buf_append(out, v.mv_data, v.mv_size);
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return (store_err("queue_read", rc));
+	return (0);
+}
+
+int
+store_queue_trim(struct store_txn *t, const char *sid, uint64_t from,
+    uint64_t to)
+{
+	char		 key[1 + STORE_SID_MAX + 8];
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	uint64_t	 seq;
+	size_t		 klen, i;
+	int		 rc;
+
+	if (from >= to)
+		return (0);
+	if (strlen(sid) > STORE_SID_MAX)
+		return (-EINVAL);
+	if ((rc = mdb_cursor_open(t->txn, t->st->queue, &c)) != 0)
+		return (store_err("cursor_open", rc));
+	klen = store_queue_key(key, sid, from);
+	for (;;) {
+		/* After a delete, look the next one up again from the key. */
+		k.mv_data = key;
+		k.mv_size = klen;
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+			break;
+		if (k.mv_size != klen || memcmp(k.mv_data, key, klen - 8) != 0)
+			break;
+		seq = 0;
+		for (i = 0; i < 8; i++)
+			seq = (seq << 8) |
+			    ((const unsigned char *)k.mv_data)[klen - 8 + i];
+		if (seq >= to)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return (store_err("queue_trim", rc));
+	return (0);
+}
+
+int
+store_timer_due(struct store_txn *t, int64_t now, size_t max,
+    int (*fn)(struct store_txn *, const char *, void *), void *arg)
+{
+	char		 key[8 + STORE_SID_MAX];
+	char		 sid[STORE_SID_MAX + 1];
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	uint64_t	 d;
+	size_t		 n = 0, i;
+	int		 rc;
+
+	while (n < max) {
+		if ((rc = mdb_cursor_open(t->txn, t->st->timers, &c)) != 0)
+			return (store_err("cursor_open", rc));
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		if (rc == 0 && (k.mv_size < 9 ||
+		    k.mv_size > sizeof(key))) {
+			/* Not ours: drop it rather than loop on it. */
+			rc = mdb_cursor_del(c, 0);
+			mdb_cursor_close(c);
+			if (rc != 0)
+				return (store_err("timer_del", rc));
+			continue;
+		}
+		if (rc != 0) {
+			mdb_cursor_close(c);
+			if (rc == MDB_NOTFOUND)
+				break;
+			return (store_err("timer_first", rc));
+		}
+		memcpy(key, k.mv_data, k.mv_size);
+		mdb_cursor_close(c);
+		d = 0;
+		for (i = 0; i < 8; i++)
+			d = (d << 8) | (unsigned char)key[i];
+		if ((int64_t)d > now)
+			break;
+		memcpy(sid, key + 8, k.mv_size - 8);
+		sid[k.mv_size - 8] = '\0';
+		n++;
+		if ((rc = fn(t, sid, arg)) != 0)
+			return (rc);
+		/*
+		 * fn must move or remove the entry; if it left it, remove
+		 * it so that the loop ends.
+		 */
+		k.mv_data = key;
+		k.mv_size = 8 + strlen(sid);
+		rc = mdb_del(t->txn, t->st->timers, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return (store_err("timer_del", rc));
+	}
+	return ((int)n);
+}
+
+int
+store_lease_take(struct store *st, const char *name, int64_t now,
+    int64_t ttl)
+{
+	struct store_lease	 l;
+	MDB_txn			*txn;
+	MDB_val			 k, v;
+	int			 rc;
+
+	k.mv_data = (void *)name;
+	k.mv_size = strlen(name);
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return (store_err("txn_begin", rc));
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == 0 && v.mv_size == sizeof(l)) {
+		memcpy(&l, v.mv_data, sizeof(l));
+		mdb_txn_abort(txn);
+		if (l.instance != st->instance && l.until > now &&
+		    bell_is_alive(l.instance))
+			return (0);
+		/* Ours and far from expiry: nothing to write. */
+		if (l.instance == st->instance && l.until - now > ttl / 2)
+			return (1);
+	} else {
+		mdb_txn_abort(txn);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return (store_err("lease_get", rc));
+	}
+
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return (store_err("txn_begin", rc));
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == 0 && v.mv_size == sizeof(l)) {
+		memcpy(&l, v.mv_data, sizeof(l));
+		if (l.instance != st->instance && l.until > now &&
+		    bell_is_alive(l.instance)) {
+			mdb_txn_abort(txn);
+			return (0);
+		}
+	}
+	l.instance = st->instance;
+	l.until = now + ttl;
+	v.mv_data = &l;
+	v.mv_size = sizeof(l);
+	if ((rc = mdb_put(txn, st->meta, &k, &v, 0)) != 0) {
+		mdb_txn_abort(txn);
+		return (store_err("lease_put", rc));
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return (store_err("commit", rc));
+	return (1);
+}

@@ -1,0 +1,173 @@
+/*
+ * sio-fcgi: the state store, the only module that includes <lmdb.h>.
+ *
+ * Every process opens the same environment with the same flags and any of
+ * them may serve any request, so all session state lives here: Engine.IO
+ * session records, their outbound packet queues, the index of their
+ * deadlines, and leases.  Callers work inside a transaction
+ * (struct store_txn); values read are copied into caller memory before the
+ * call returns, so nothing borrowed outlives the transaction.  Wake-ups of
+ * waiting polls that a write transaction asks for are sent by
+ * store_txn_commit(), after the data is durable, never before.
+ *
+ * Errors: 0 on success or a negative errno: -ENOENT (no such key),
+ * -ENOSPC (map full), -EIO (any other storage failure, logged once with
+ * the LMDB reason), -EINVAL (bad argument).
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define STORE_SID_MAX	32	/* longest session id, without the NUL */
+
+struct store;
+struct store_txn;
+
+enum store_sync {
+	STORE_SYNC_FULL = 0,	/* fsync data and meta pages at each commit */
+	STORE_SYNC_META,	/* fsync data, not meta (MDB_NOMETASYNC) */
+	STORE_SYNC_NONE,	/* leave flushing to the OS (MDB_NOSYNC) */
+};
+
+struct store_config {
+	const char	*path;		/* environment directory, created 0700 */
+	size_t		 map_size;	/* bytes; the same in every process */
+	unsigned int	 max_readers;	/* the same in every process */
+	enum store_sync	 sync;
+	uint64_t	 instance;	/* this process's bell id (bell_self()) */
+};
+
+/* Open (creating when missing) the environment.  Returns 0 or -errno. */
+int	store_open(const struct store_config *, struct store **);
+void	store_close(struct store *);
+/* Parse "full", "meta" or "none"; -1 when none of them. */
+int	store_sync_parse(const char *);
+
+int	store_txn_begin(struct store *, bool write, struct store_txn **);
+/*
+ * Commit, then send the wake-ups recorded with store_txn_ring().  The
+ * transaction is freed, even on error.
+ */
+int	store_txn_commit(struct store_txn *);
+/* Abandon the transaction (NULL is a no-op); recorded rings are dropped. */
+void	store_txn_abort(struct store_txn *);
+/* Ask commit to wake the poll that instance holds for sid. */
+void	store_txn_ring(struct store_txn *, uint64_t instance, const char *sid);
+
+/* Engine.IO session states. */
+enum store_session_state {
+	STORE_SESSION_OPEN = 1,
+	/*
+	 * Closed; the record stays only to give the GET that is (or will
+	 * be) waiting its last answer: close_tail_held for the GET that was
+	 * held when the session closed, close_tail_next for a GET that
+	 * arrives later.  Any other request gets "Session ID unknown".
+	 */
+	STORE_SESSION_CLOSING = 2,
+};
+
+/* What a GET gets when it finds its session closing (close tails). */
+enum store_tail {
+	STORE_TAIL_NONE = 0,	/* nothing: the request gets code 1 */
+	STORE_TAIL_CLOSE,	/* "1" */
+	STORE_TAIL_NOOP,	/* "6" */
+	STORE_TAIL_NOOP_CLOSE,	/* "6\x1e1" */
+};
+
+/*
+ * One Engine.IO session.  Stored as is, so every field has a fixed size;
+ * bump STORE_SESSION_VERSION when the layout changes.  Times are
+ * CLOCK_REALTIME milliseconds, shared by all processes.
+ */
+#define STORE_SESSION_VERSION	1
+struct store_session {
+	uint32_t	version;
+	uint8_t		state;		/* enum store_session_state */
+	uint8_t		endpoint;	/* which application serves it */
+	uint8_t		ping_sent;	/* a ping is out, a pong awaited */
+	uint8_t		close_tail_held; /* enum store_tail */
+	uint8_t		close_tail_next; /* enum store_tail */
+	uint8_t		pad[3];
+	uint32_t	ping_interval;	/* ms, fixed at the handshake */
+	uint32_t	ping_timeout;	/* ms */
+	int64_t		created;
+	int64_t		ping_at;	/* next ping due, or when sent */
+	int64_t		closing_until;	/* CLOSING: record removed after */
+	int64_t		timer;		/* deadline in the timer index, 0 */
+	/*
+	 * Queue sequence numbers: [q_head, q_sent) went out in the last GET
+	 * answer and is dropped when the next GET proves it arrived;
+	 * [q_sent, q_tail) is waiting.
+	 */
+	uint64_t	q_head;
+	uint64_t	q_sent;
+	uint64_t	q_tail;
+	/* The GET held for this session: 0 when none. */
+	uint64_t	get_instance;
+	uint64_t	get_token;
+	/* The POST being read for this session: 0 when none. */
+	uint64_t	post_instance;
+	uint64_t	post_token;
+	int64_t		post_started;
+};
+
+/* Read the record of sid into *s.  -ENOENT when there is none. */
+int	store_session_get(struct store_txn *, const char *sid,
+	    struct store_session *s);
+/* Write the record; with create, -EEXIST when sid already exists. */
+int	store_session_put(struct store_txn *, const char *sid,
+	    const struct store_session *s, bool create);
+/* Remove the record, its queue and its timer-index entry. */
+int	store_session_del(struct store_txn *, const char *sid,
+	    const struct store_session *s);
+/*
+ * Move sid's entry in the deadline index from s->timer to deadline (0 =
+ * none) and store the new value in s->timer; the caller then puts s.
+ */
+int	store_session_set_timer(struct store_txn *, const char *sid,
+	    struct store_session *s, int64_t deadline);
+/* Number of session records (for --stats and tests). */
+int	store_session_count(struct store_txn *, size_t *n);
+
+/*
+ * Append one encoded Engine.IO packet to sid's queue at s->q_tail and
+ * advance it (the caller puts s).
+ */
+int	store_queue_push(struct store_txn *, const char *sid,
+	    struct store_session *s, const void *pkt, size_t len);
+/*
+ * Append the packets [from, to) of sid's queue to out, joined by 0x1e
+ * (with a leading 0x1e when out is not empty).
+ */
+int	store_queue_read(struct store_txn *, const char *sid, uint64_t from,
+	    uint64_t to, struct buf *out);
+/* Remove the packets [from, to) of sid's queue. */
+int	store_queue_trim(struct store_txn *, const char *sid, uint64_t from,
+	    uint64_t to);
+
+/*
+ * Call fn for each session whose deadline is at or before now, oldest
+ * first, at most max of them.  fn may change or delete the session (and
+ * its timer).  Returns the number visited or -errno.
+ */
+int	store_timer_due(struct store_txn *, int64_t now, size_t max,
+	    int (*fn)(struct store_txn *, const char *sid, void *), void *arg);
+
+/*
+ * Take or renew the named lease for this process's instance until
+ * now + ttl.  Returns 1 when held, 0 when another live holder has it, or
+ * -errno.  Reads first and writes only when the lease is free, expired
+ * or ours and due for renewal.
+ */
+int	store_lease_take(struct store *, const char *name, int64_t now,
+	    int64_t ttl);
+
+/* The process's instance id, as given in the config. */
+uint64_t store_instance(const struct store *);
+
+#endif

@@ -1,0 +1,1122 @@
+/*
+ * sio-fcgi: unit tests for store, the LMDB state store: session records,
+ * outbound queues, the deadline index, leases, wake-ups at commit, a full
+ * map and reopening.  Each test gets a fresh environment in a temporary
+ * directory.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <ftw.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "bell.h"
+#include "buf.h"
+#include "log.h"
+#include "store.h"
+
+#define RS		"\x1e"
+#define MAP_SIZE	(16u * 1024 * 1024)
+#define MAX_READERS	126
+
+/* Instance ids nobody owns: no process binds their bell socket. */
+#define DEAD_A		UINT64_C(0x5eed0000dead0001)
+#define DEAD_B		UINT64_C(0x5eed0000dead0002)
+
+static char		 base[4096];	/* all tests' directories */
+static char		 dir[4096];	/* this test's */
+static struct store	*st;
+static struct buf	 out;	/* what a test read, freed by teardown */
+
+static void
+open_store(uint64_t instance, size_t map_size)
+{
+	struct store_config	cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = dir;
+	cfg.map_size = map_size;
+	cfg.max_readers = MAX_READERS;
+	cfg.sync = STORE_SYNC_NONE;
+	cfg.instance = instance;
+	ck_assert_int_eq(store_open(&cfg, &st), 0);
+	ck_assert_ptr_nonnull(st);
+}
+
+/* Close and open the same environment again as instance. */
+static void
+reopen_store(uint64_t instance, size_t map_size)
+{
+	store_close(st);
+	st = NULL;
+	open_store(instance, map_size);
+}
+
+/*
+ * Each test's environment is a fresh directory under base, which main
+ * makes and removes: in fork mode a failing test exits in its child
+ * before its teardown runs, so main removes what it left.
+ */
+static void
+make_dir(void)
+{
+	int	n;
+
+	n = snprintf(dir, sizeof(dir), "%s/test-XXXXXX", base);
+	ck_assert(n > 0 && (size_t)n < sizeof(dir));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return (0);
+}
+
+/* Remove path and everything under it. */
+static void
+remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+remove_dir(void)
+{
+	if (dir[0] != '\0')
+		remove_tree(dir);
+	dir[0] = '\0';
+}
+
+/* Read every ring waiting on our bell, so none leaks into a later test. */
+static void
+drain_rings(void)
+{
+	char	sid[STORE_SID_MAX + 1];
+	int64_t	sent;
+
+	while (bell_read(sid, sizeof(sid), &sent) == 1)
+		;
+}
+
+static void
+setup(void)
+{
+	drain_rings();
+	make_dir();
+	open_store(bell_self(), MAP_SIZE);
+	buf_init(&out);
+}
+
+static void
+teardown(void)
+{
+	buf_clear(&out);
+	store_close(st);
+	st = NULL;
+	remove_dir();
+	drain_rings();
+}
+
+/* Helpers. */
+
+static struct store_txn *
+begin(bool write)
+{
+	struct store_txn	*t = NULL;
+
+	ck_assert_int_eq(store_txn_begin(st, write, &t), 0);
+	ck_assert_ptr_nonnull(t);
+	return (t);
+}
+
+static void
+commit(struct store_txn *t)
+{
+	ck_assert_int_eq(store_txn_commit(t), 0);
+}
+
+static struct store_session
+new_session(int64_t created)
+{
+	struct store_session	s;
+
+	memset(&s, 0, sizeof(s));
+	s.version = STORE_SESSION_VERSION;
+	s.state = STORE_SESSION_OPEN;
+	s.endpoint = 1;
+	s.ping_interval = 300;
+	s.ping_timeout = 200;
+	s.created = created;
+	s.ping_at = created + 300;
+	return (s);
+}
+
+/* Create sid in its own committed transaction. */
+static void
+create_session(const char *sid, struct store_session *s)
+{
+	struct store_txn	*t = begin(true);
+
+	ck_assert_int_eq(store_session_put(t, sid, s, true), 0);
+	commit(t);
+}
+
+/* Push the packets (NUL-terminated strings) to sid and commit. */
+static void
+push_all(const char *sid, struct store_session *s, const char *const *pkts,
+    size_t n)
+{
+	struct store_txn	*t = begin(true);
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(store_queue_push(t, sid, s, pkts[i],
+		    strlen(pkts[i])), 0);
+	ck_assert_int_eq(store_session_put(t, sid, s, false), 0);
+	commit(t);
+}
+
+/* Fail unless sid's queue [from, to) reads as expect. */
+static void
+check_queue(const char *sid, uint64_t from, uint64_t to, const char *expect)
+{
+	struct store_txn	*t = begin(false);
+	int			 rc;
+
+	buf_reset(&out);
+	rc = store_queue_read(t, sid, from, to, &out);
+	store_txn_abort(t);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(buf_str(&out), expect);
+}
+
+static size_t
+count_sessions(void)
+{
+	struct store_txn	*t = begin(false);
+	size_t			 n = 12345;
+
+	ck_assert_int_eq(store_session_count(t, &n), 0);
+	store_txn_abort(t);
+	return (n);
+}
+
+/* What store_timer_due's callback saw. */
+struct visits {
+	char	sids[8][STORE_SID_MAX + 1];
+	size_t	n;
+	int	rc;		/* what the callback returns */
+};
+
+static int
+record_visit(struct store_txn *t, const char *sid, void *arg)
+{
+	struct visits	*v = arg;
+
+	(void)t;
+	ck_assert_uint_lt(v->n, nitems(v->sids));
+	snprintf(v->sids[v->n], sizeof(v->sids[v->n]), "%s", sid);
+	v->n++;
+	return (v->rc);
+}
+
+/* Run store_timer_due(now, max) in its own transaction and commit. */
+static int
+run_due(int64_t now, size_t max, struct visits *v)
+{
+	struct store_txn	*t = begin(true);
+	int			 n;
+
+	memset(v, 0, sizeof(*v));
+	n = store_timer_due(t, now, max, record_visit, v);
+	commit(t);
+	return (n);
+}
+
+/* Give sid a session record with a deadline in the index. */
+static void
+create_timed(const char *sid, int64_t deadline)
+{
+	struct store_session	 s = new_session(0);
+	struct store_txn	*t = begin(true);
+
+	ck_assert_int_eq(store_session_set_timer(t, sid, &s, deadline), 0);
+	ck_assert(s.timer == deadline);
+	ck_assert_int_eq(store_session_put(t, sid, &s, true), 0);
+	commit(t);
+}
+
+/* Session records. */
+
+START_TEST(test_session_put_get_del_round_trip)
+{
+	struct store_session	 s = new_session(1000), got;
+	struct store_txn	*t;
+
+	s.ping_sent = 1;
+	s.q_head = 3;
+	s.q_sent = 4;
+	s.q_tail = 5;
+	s.get_instance = 77;
+	s.get_token = 78;
+	create_session("abcdef", &s);
+
+	t = begin(false);
+	memset(&got, 0xaa, sizeof(got));
+	ck_assert_int_eq(store_session_get(t, "abcdef", &got), 0);
+	store_txn_abort(t);
+	ck_assert_mem_eq(&got, &s, sizeof(s));
+
+	t = begin(true);
+	ck_assert_int_eq(store_session_del(t, "abcdef", &got), 0);
+	commit(t);
+
+	t = begin(false);
+	ck_assert_int_eq(store_session_get(t, "abcdef", &got), -ENOENT);
+	store_txn_abort(t);
+}
+END_TEST
+
+START_TEST(test_session_put_overwrites_without_create)
+{
+	struct store_session	 s = new_session(1000), got;
+	struct store_txn	*t;
+
+	create_session("abcdef", &s);
+	s.ping_at = 4242;
+	t = begin(true);
+	ck_assert_int_eq(store_session_put(t, "abcdef", &s, false), 0);
+	commit(t);
+
+	t = begin(false);
+	ck_assert_int_eq(store_session_get(t, "abcdef", &got), 0);
+	store_txn_abort(t);
+	ck_assert(got.ping_at == 4242);
+}
+END_TEST
+
+START_TEST(test_session_create_with_existing_sid_is_eexist)
+{
+	struct store_session	 s = new_session(1000), other, got;
+	struct store_txn	*t;
+
+	create_session("abcdef", &s);
+	other = new_session(2000);
+	t = begin(true);
+	ck_assert_int_eq(store_session_put(t, "abcdef", &other, true),
+	    -EEXIST);
+	store_txn_abort(t);
+
+	t = begin(false);
+	ck_assert_int_eq(store_session_get(t, "abcdef", &got), 0);
+	store_txn_abort(t);
+	ck_assert(got.created == 1000);
+}
+END_TEST
+
+START_TEST(test_session_get_unknown_sid_is_enoent)
+{
+	struct store_session	 got;
+	struct store_txn	*t = begin(false);
+
+	ck_assert_int_eq(store_session_get(t, "nobody", &got), -ENOENT);
+	ck_assert_int_eq(store_session_get(t, "", &got), -ENOENT);
+	store_txn_abort(t);
+}
+END_TEST
+
+START_TEST(test_session_sid_longer_than_max_is_refused)
+{
+	char			 sid[STORE_SID_MAX + 2];
+	struct store_session	 s = new_session(0), got;
+	struct store_txn	*t = begin(true);
+
+	memset(sid, 'x', sizeof(sid) - 1);
+	sid[sizeof(sid) - 1] = '\0';
+	ck_assert_int_eq(store_session_put(t, sid, &s, true), -EINVAL);
+	ck_assert_int_eq(store_session_get(t, sid, &got), -ENOENT);
+	ck_assert_int_eq(store_queue_push(t, sid, &s, "4a", 2), -EINVAL);
+	/* STORE_SID_MAX itself is fine. */
+	sid[STORE_SID_MAX] = '\0';
+	ck_assert_int_eq(store_session_put(t, sid, &s, true), 0);
+	ck_assert_int_eq(store_session_get(t, sid, &got), 0);
+	commit(t);
+}
+END_TEST
+
+START_TEST(test_session_record_of_another_version_is_eio)
+{
+	struct store_session	 s = new_session(0), got;
+	struct store_txn	*t;
+
+	s.version = STORE_SESSION_VERSION + 1;
+	create_session("future", &s);
+	t = begin(false);
+	ck_assert_int_eq(store_session_get(t, "future", &got), -EIO);
+	store_txn_abort(t);
+}
+END_TEST
+
+START_TEST(test_session_count_counts_records)
+{
+	struct store_session	 s = new_session(0);
+	struct store_txn	*t;
+
+	ck_assert_uint_eq(count_sessions(), 0);
+	create_session("a", &s);
+	create_session("b", &s);
+	create_session("c", &s);
+	ck_assert_uint_eq(count_sessions(), 3);
+
+	t = begin(true);
+	ck_assert_int_eq(store_session_del(t, "b", &s), 0);
+	commit(t);
+	ck_assert_uint_eq(count_sessions(), 2);
+}
+END_TEST
+
+START_TEST(test_aborted_transaction_changes_nothing)
+{
+	struct store_session	 s = new_session(0), got;
+	struct store_txn	*t = begin(true);
+
+	ck_assert_int_eq(store_session_put(t, "gone", &s, true), 0);
+	ck_assert_int_eq(store_queue_push(t, "gone", &s, "4a", 2), 0);
+	store_txn_abort(t);
+	store_txn_abort(NULL);
+
+	t = begin(false);
+	ck_assert_int_eq(store_session_get(t, "gone", &got), -ENOENT);
+	store_txn_abort(t);
+	check_queue("gone", 0, 1, "");
+}
+END_TEST
+
+/* Queues. */
+
+START_TEST(test_queue_push_advances_tail)
+{
+	struct store_session	 s = new_session(0);
+	struct store_txn	*t;
+
+	create_session("q", &s);
+	t = begin(true);
+	ck_assert_int_eq(store_queue_push(t, "q", &s, "4a", 2), 0);
+	ck_assert_uint_eq(s.q_tail, 1);
+	ck_assert_int_eq(store_queue_push(t, "q", &s, "4b", 2), 0);
+	ck_assert_uint_eq(s.q_tail, 2);
+	ck_assert_uint_eq(s.q_head, 0);
+	ck_assert_uint_eq(s.q_sent, 0);
+	commit(t);
+}
+END_TEST
+
+START_TEST(test_queue_read_joins_packets_with_record_separator)
+{
+	static const char *const pkts[] = { "4hello", "2", "bAQIDBA==" };
+	struct store_session	 s = new_session(0);
+
+	create_session("q", &s);
+	push_all("q", &s, pkts, nitems(pkts));
+	check_queue("q", 0, 3, "4hello" RS "2" RS "bAQIDBA==");
+}
+END_TEST
+
+START_TEST(test_queue_read_respects_from_to)
+{
+	static const char *const pkts[] = { "40", "41", "42", "43", "44" };
+	struct store_session	 s = new_session(0);
+
+	create_session("q", &s);
+	push_all("q", &s, pkts, nitems(pkts));
+	check_queue("q", 1, 3, "41" RS "42");
+	check_queue("q", 4, 5, "44");
+	check_queue("q", 0, 1, "40");
+	check_queue("q", 2, 2, "");
+	check_queue("q", 3, 1, "");
+	/* Past the tail there is nothing. */
+	check_queue("q", 3, 9, "43" RS "44");
+	check_queue("q", 5, 9, "");
+}
+END_TEST
+
+START_TEST(test_queue_read_appends_after_existing_output)
+{
+	static const char *const pkts[] = { "4a", "4b" };
+	struct store_session	 s = new_session(0);
+	struct store_txn	*t;
+
+	create_session("q", &s);
+	push_all("q", &s, pkts, nitems(pkts));
+	buf_append_str(&out, "6");
+	t = begin(false);
+	ck_assert_int_eq(store_queue_read(t, "q", 0, 2, &out), 0);
+	store_txn_abort(t);
+	ck_assert_str_eq(buf_str(&out), "6" RS "4a" RS "4b");
+}
+END_TEST
+
+START_TEST(test_queue_keeps_empty_and_binary_packets)
+{
+	struct store_session	 s = new_session(0);
+	struct store_txn	*t;
+
+	create_session("q", &s);
+	t = begin(true);
+	ck_assert_int_eq(store_queue_push(t, "q", &s, "4a\0b", 4), 0);
+	ck_assert_int_eq(store_queue_push(t, "q", &s, "", 0), 0);
+	ck_assert_int_eq(store_queue_push(t, "q", &s, "4c", 2), 0);
+	ck_assert_int_eq(store_session_put(t, "q", &s, false), 0);
+	commit(t);
+
+	t = begin(false);
+	ck_assert_int_eq(store_queue_read(t, "q", 0, 3, &out), 0);
+	store_txn_abort(t);
+	ck_assert_uint_eq(out.len, 8);
+	ck_assert_mem_eq(out.data, "4a\0b" RS RS "4c", 8);
+}
+END_TEST
+
+START_TEST(test_queue_of_one_sid_is_not_read_from_a_longer_sid)
+{
+	static const char *const ab[] = { "4ab0", "4ab1" };
+	static const char *const abc[] = { "4abc0", "4abc1", "4abc2" };
+	struct store_session	 sab = new_session(0), sabc = new_session(0);
+
+	create_session("ab", &sab);
+	create_session("abc", &sabc);
+	push_all("abc", &sabc, abc, nitems(abc));
+	push_all("ab", &sab, ab, nitems(ab));
+	check_queue("ab", 0, 10, "4ab0" RS "4ab1");
+	check_queue("abc", 0, 10, "4abc0" RS "4abc1" RS "4abc2");
+	check_queue("a", 0, 10, "");
+}
+END_TEST
+
+START_TEST(test_queue_trim_removes_exactly_from_to)
+{
+	static const char *const pkts[] = { "40", "41", "42", "43", "44" };
+	struct store_session	 s = new_session(0);
+	struct store_txn	*t;
+
+	create_session("q", &s);
+	push_all("q", &s, pkts, nitems(pkts));
+	t = begin(true);
+	ck_assert_int_eq(store_queue_trim(t, "q", 0, 2), 0);
+	commit(t);
+	check_queue("q", 0, 5, "42" RS "43" RS "44");
+
+	/* An empty or reversed range removes nothing. */
+	t = begin(true);
+	ck_assert_int_eq(store_queue_trim(t, "q", 3, 3), 0);
+	ck_assert_int_eq(store_queue_trim(t, "q", 4, 3), 0);
+	commit(t);
+	check_queue("q", 0, 5, "42" RS "43" RS "44");
+
+	t = begin(true);
+	ck_assert_int_eq(store_queue_trim(t, "q", 2, 4), 0);
+	commit(t);
+	check_queue("q", 0, 5, "44");
+	check_queue("q", 4, 5, "44");
+}
+END_TEST
+
+START_TEST(test_queue_read_skips_trimmed_hole)
+{
+	static const char *const pkts[] = { "40", "41", "42", "43" };
+	struct store_session	 s = new_session(0);
+	struct store_txn	*t;
+
+	create_session("q", &s);
+	push_all("q", &s, pkts, nitems(pkts));
+	t = begin(true);
+	ck_assert_int_eq(store_queue_trim(t, "q", 1, 3), 0);
+	commit(t);
+	/* Packet 3 is not in [0, 2): only packet 0 is. */
+	check_queue("q", 0, 2, "40");
+	check_queue("q", 0, 4, "40" RS "43");
+}
+END_TEST
+
+START_TEST(test_queue_trim_leaves_other_sessions_intact)
+{
+	static const char *const ab[] = { "4ab0", "4ab1", "4ab2" };
+	static const char *const abc[] = { "4abc0", "4abc1", "4abc2" };
+	static const char *const b[] = { "4b0" };
+	struct store_session	 sab = new_session(0), sabc = new_session(0);
+	struct store_session	 sb = new_session(0);
+	struct store_txn	*t;
+
+	create_session("ab", &sab);
+	create_session("abc", &sabc);
+	create_session("b", &sb);
+	push_all("ab", &sab, ab, nitems(ab));
+	push_all("abc", &sabc, abc, nitems(abc));
+	push_all("b", &sb, b, nitems(b));
+
+	t = begin(true);
+	ck_assert_int_eq(store_queue_trim(t, "ab", 0, UINT64_MAX), 0);
+	commit(t);
+	check_queue("ab", 0, 3, "");
+	check_queue("abc", 0, 3, "4abc0" RS "4abc1" RS "4abc2");
+	check_queue("b", 0, 1, "4b0");
+
+	t = begin(true);
+	ck_assert_int_eq(store_queue_trim(t, "abc", 1, 2), 0);
+	commit(t);
+	check_queue("abc", 0, 3, "4abc0" RS "4abc2");
+	check_queue("b", 0, 1, "4b0");
+}
+END_TEST
+
+START_TEST(test_session_del_removes_queue_and_timer_entry)
+{
+	static const char *const pkts[] = { "4a", "4b", "4c" };
+	struct store_session	 s = new_session(0), other = new_session(0);
+	struct store_txn	*t;
+	struct visits		 v;
+
+	create_session("gone", &s);
+	create_session("gone2", &other);
+	push_all("gone", &s, pkts, nitems(pkts));
+	push_all("gone2", &other, pkts, 1);
+	t = begin(true);
+	ck_assert_int_eq(store_session_set_timer(t, "gone", &s, 100), 0);
+	ck_assert_int_eq(store_session_put(t, "gone", &s, false), 0);
+	ck_assert_int_eq(store_session_set_timer(t, "gone2", &other, 200), 0);
+	ck_assert_int_eq(store_session_put(t, "gone2", &other, false), 0);
+	commit(t);
+
+	t = begin(true);
+	ck_assert_int_eq(store_session_del(t, "gone", &s), 0);
+	commit(t);
+
+	check_queue("gone", 0, 3, "");
+	check_queue("gone2", 0, 1, "4a");
+	ck_assert_int_eq(run_due(1000, 10, &v), 1);
+	ck_assert_str_eq(v.sids[0], "gone2");
+
+	/* A new session under the same sid starts with an empty queue. */
+	s = new_session(0);
+	create_session("gone", &s);
+	check_queue("gone", 0, 3, "");
+}
+END_TEST
+
+/* The deadline index. */
+
+START_TEST(test_timer_due_visits_in_deadline_order)
+{
+	struct visits	v;
+
+	create_timed("c", 300);
+	create_timed("a", 100);
+	create_timed("late", 1000);
+	create_timed("b", 200);
+
+	ck_assert_int_eq(run_due(500, 10, &v), 3);
+	ck_assert_uint_eq(v.n, 3);
+	ck_assert_str_eq(v.sids[0], "a");
+	ck_assert_str_eq(v.sids[1], "b");
+	ck_assert_str_eq(v.sids[2], "c");
+}
+END_TEST
+
+START_TEST(test_timer_due_visits_at_most_max)
+{
+	struct visits	v;
+
+	create_timed("c", 300);
+	create_timed("a", 100);
+	create_timed("b", 200);
+
+	ck_assert_int_eq(run_due(500, 2, &v), 2);
+	ck_assert_str_eq(v.sids[0], "a");
+	ck_assert_str_eq(v.sids[1], "b");
+	/* Visited entries leave the index; the rest wait for the next run. */
+	ck_assert_int_eq(run_due(500, 2, &v), 1);
+	ck_assert_str_eq(v.sids[0], "c");
+	ck_assert_int_eq(run_due(500, 2, &v), 0);
+}
+END_TEST
+
+START_TEST(test_timer_due_skips_future_deadlines)
+{
+	struct visits	v;
+
+	create_timed("soon", 500);
+	create_timed("later", 501);
+
+	ck_assert_int_eq(run_due(499, 10, &v), 0);
+	ck_assert_uint_eq(v.n, 0);
+	/* A deadline equal to now is due. */
+	ck_assert_int_eq(run_due(500, 10, &v), 1);
+	ck_assert_str_eq(v.sids[0], "soon");
+	ck_assert_int_eq(run_due(501, 10, &v), 1);
+	ck_assert_str_eq(v.sids[0], "later");
+}
+END_TEST
+
+START_TEST(test_timer_due_orders_equal_deadlines_by_sid)
+{
+	struct visits	v;
+
+	create_timed("abc", 100);
+	create_timed("ab", 100);
+	create_timed("b", 100);
+
+	ck_assert_int_eq(run_due(100, 10, &v), 3);
+	ck_assert_str_eq(v.sids[0], "ab");
+	ck_assert_str_eq(v.sids[1], "abc");
+	ck_assert_str_eq(v.sids[2], "b");
+}
+END_TEST
+
+START_TEST(test_timer_due_returns_callback_error)
+{
+	struct store_txn	*t;
+	struct visits		 v;
+
+	create_timed("a", 100);
+	t = begin(true);
+	memset(&v, 0, sizeof(v));
+	v.rc = -EIO;
+	ck_assert_int_eq(store_timer_due(t, 500, 10, record_visit, &v), -EIO);
+	ck_assert_uint_eq(v.n, 1);
+	store_txn_abort(t);
+	/* Aborted: the entry is still due. */
+	ck_assert_int_eq(run_due(500, 10, &v), 1);
+}
+END_TEST
+
+START_TEST(test_set_timer_moves_the_entry)
+{
+	struct store_session	 s = new_session(0);
+	struct store_txn	*t;
+	struct visits		 v;
+
+	create_session("m", &s);
+	t = begin(true);
+	ck_assert_int_eq(store_session_set_timer(t, "m", &s, 100), 0);
+	ck_assert_int_eq(store_session_set_timer(t, "m", &s, 900), 0);
+	ck_assert(s.timer == 900);
+	ck_assert_int_eq(store_session_put(t, "m", &s, false), 0);
+	commit(t);
+
+	ck_assert_int_eq(run_due(899, 10, &v), 0);
+	ck_assert_int_eq(run_due(900, 10, &v), 1);
+	ck_assert_str_eq(v.sids[0], "m");
+}
+END_TEST
+
+START_TEST(test_set_timer_to_zero_removes_the_entry)
+{
+	struct store_session	 s = new_session(0);
+	struct store_txn	*t;
+	struct visits		 v;
+
+	create_session("z", &s);
+	t = begin(true);
+	ck_assert_int_eq(store_session_set_timer(t, "z", &s, 100), 0);
+	commit(t);
+	t = begin(true);
+	ck_assert_int_eq(store_session_set_timer(t, "z", &s, 0), 0);
+	ck_assert(s.timer == 0);
+	commit(t);
+	ck_assert_int_eq(run_due(INT64_MAX, 10, &v), 0);
+}
+END_TEST
+
+/* Leases. */
+
+START_TEST(test_lease_free_is_taken)
+{
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 1000), 1);
+}
+END_TEST
+
+START_TEST(test_lease_of_our_own_is_kept)
+{
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 1000), 1);
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1100, 1000), 1);
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1999, 1000), 1);
+}
+END_TEST
+
+START_TEST(test_lease_held_by_a_live_instance_is_not_taken)
+{
+	/* We hold it; a process with another id finds us alive. */
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 1000), 1);
+	reopen_store(DEAD_A, MAP_SIZE);
+	ck_assert(!bell_is_alive(DEAD_A));
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1500, 1000), 0);
+	/* Other names are independent. */
+	ck_assert_int_eq(store_lease_take(st, "other", 1500, 1000), 1);
+}
+END_TEST
+
+START_TEST(test_lease_held_by_a_live_instance_is_taken_once_expired)
+{
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 1000), 1);
+	reopen_store(DEAD_A, MAP_SIZE);
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1999, 1000), 0);
+	ck_assert_int_eq(store_lease_take(st, "sweep", 2000, 1000), 1);
+}
+END_TEST
+
+START_TEST(test_lease_held_by_a_dead_instance_is_taken_over)
+{
+	reopen_store(DEAD_A, MAP_SIZE);
+	ck_assert(!bell_is_alive(DEAD_A));
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 10000), 1);
+
+	/* Unexpired, but its holder is dead. */
+	reopen_store(bell_self(), MAP_SIZE);
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1001, 10000), 1);
+
+	/* It is ours now: another process sees a live holder. */
+	reopen_store(DEAD_B, MAP_SIZE);
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1002, 10000), 0);
+}
+END_TEST
+
+START_TEST(test_lease_is_renewed_past_half_its_ttl)
+{
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 1000), 1);
+	/* 400 ms left of 1000: renewed until 1600 + 1000... */
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1600, 1000), 1);
+	reopen_store(DEAD_A, MAP_SIZE);
+	/* ... so at 2500 it is still held by us, alive. */
+	ck_assert_int_eq(store_lease_take(st, "sweep", 2500, 1000), 0);
+	ck_assert_int_eq(store_lease_take(st, "sweep", 2600, 1000), 1);
+}
+END_TEST
+
+START_TEST(test_lease_is_not_rewritten_before_half_its_ttl)
+{
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 1000), 1);
+	/* 600 ms left: nothing written, the lease still ends at 2000. */
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1400, 1000), 1);
+	reopen_store(DEAD_A, MAP_SIZE);
+	ck_assert_int_eq(store_lease_take(st, "sweep", 1999, 1000), 0);
+	ck_assert_int_eq(store_lease_take(st, "sweep", 2000, 1000), 1);
+}
+END_TEST
+
+/* Wake-ups sent at commit. */
+
+START_TEST(test_commit_rings_recorded_instances)
+{
+	struct store_txn	*t = begin(true);
+	char			 sid[STORE_SID_MAX + 1];
+	int64_t			 sent;
+
+	store_txn_ring(t, bell_self(), "ringme");
+	store_txn_ring(t, bell_self(), "ringme");	/* merged */
+	/* Nothing goes out before the commit. */
+	ck_assert_int_eq(bell_read(sid, sizeof(sid), &sent), 0);
+	commit(t);
+	ck_assert_int_eq(bell_read(sid, sizeof(sid), &sent), 1);
+	ck_assert_str_eq(sid, "ringme");
+	ck_assert_int_eq(bell_read(sid, sizeof(sid), &sent), 0);
+}
+END_TEST
+
+START_TEST(test_abort_drops_recorded_rings)
+{
+	struct store_txn	*t = begin(true);
+	char			 sid[STORE_SID_MAX + 1];
+	int64_t			 sent;
+
+	store_txn_ring(t, bell_self(), "ringme");
+	store_txn_abort(t);
+	ck_assert_int_eq(bell_read(sid, sizeof(sid), &sent), 0);
+}
+END_TEST
+
+START_TEST(test_ring_to_a_dead_instance_does_not_fail_commit)
+{
+	struct store_session	 s = new_session(0), got;
+	struct store_txn	*t = begin(true);
+
+	ck_assert_int_eq(store_session_put(t, "x", &s, true), 0);
+	store_txn_ring(t, DEAD_A, "x");
+	store_txn_ring(t, 0, "x");
+	commit(t);
+	t = begin(false);
+	ck_assert_int_eq(store_session_get(t, "x", &got), 0);
+	store_txn_abort(t);
+}
+END_TEST
+
+/* A full map and reopening. */
+
+/*
+ * The smallest map LMDB opens with our five tables leaves room for a few
+ * packets only.
+ */
+#define SMALL_MAP	(64u * 1024)
+
+START_TEST(test_full_map_is_enospc_and_keeps_committed_data)
+{
+	static const char *const pkts[] = { "4before" };
+	struct store_session	 s = new_session(0), got;
+	struct store_txn	*t;
+	char			 pkt[1024];
+	size_t			 i;
+	int			 rc = 0;
+
+	reopen_store(bell_self(), SMALL_MAP);
+	create_session("full", &s);
+	push_all("full", &s, pkts, nitems(pkts));
+
+	memset(pkt, 'x', sizeof(pkt));
+	pkt[0] = '4';
+	t = begin(true);
+	for (i = 0; i < 1000; i++) {
+		if ((rc = store_queue_push(t, "full", &s, pkt,
+		    sizeof(pkt))) != 0)
+			break;
+	}
+	ck_assert_int_eq(rc, -ENOSPC);
+	ck_assert_uint_gt(i, 0);
+	store_txn_abort(t);
+
+	t = begin(false);
+	ck_assert_int_eq(store_session_get(t, "full", &got), 0);
+	store_txn_abort(t);
+	ck_assert_uint_eq(got.q_tail, 1);
+	check_queue("full", 0, 10, "4before");
+
+	/* The store is still usable for small writes. */
+	t = begin(true);
+	ck_assert_int_eq(store_queue_push(t, "full", &got, "4after", 6), 0);
+	ck_assert_int_eq(store_session_put(t, "full", &got, false), 0);
+	commit(t);
+	check_queue("full", 0, 10, "4before" RS "4after");
+}
+END_TEST
+
+START_TEST(test_commit_after_a_full_map_fails_and_writes_nothing)
+{
+	struct store_session	 s = new_session(0), got;
+	struct store_txn	*t;
+	char			 pkt[1024];
+	size_t			 i;
+	int			 rc = 0;
+
+	reopen_store(bell_self(), SMALL_MAP);
+	memset(pkt, 'x', sizeof(pkt));
+	pkt[0] = '4';
+	t = begin(true);
+	ck_assert_int_eq(store_session_put(t, "full", &s, true), 0);
+	for (i = 0; i < 1000; i++) {
+		if ((rc = store_queue_push(t, "full", &s, pkt,
+		    sizeof(pkt))) != 0)
+			break;
+	}
+	ck_assert_int_eq(rc, -ENOSPC);
+	ck_assert_int_lt(store_txn_commit(t), 0);
+
+	t = begin(false);
+	ck_assert_int_eq(store_session_get(t, "full", &got), -ENOENT);
+	store_txn_abort(t);
+	check_queue("full", 0, 10, "");
+}
+END_TEST
+
+START_TEST(test_reopening_keeps_data)
+{
+	static const char *const pkts[] = { "4one", "4two" };
+	struct store_session	 s = new_session(1234), got;
+	struct store_txn	*t;
+
+	create_session("kept", &s);
+	push_all("kept", &s, pkts, nitems(pkts));
+	t = begin(true);
+	ck_assert_int_eq(store_session_set_timer(t, "kept", &s, 700), 0);
+	ck_assert_int_eq(store_session_put(t, "kept", &s, false), 0);
+	commit(t);
+
+	reopen_store(bell_self(), MAP_SIZE);
+	t = begin(false);
+	ck_assert_int_eq(store_session_get(t, "kept", &got), 0);
+	store_txn_abort(t);
+	ck_assert_mem_eq(&got, &s, sizeof(s));
+	check_queue("kept", 0, 2, "4one" RS "4two");
+	ck_assert_uint_eq(count_sessions(), 1);
+	{
+		struct visits	v;
+
+		ck_assert_int_eq(run_due(700, 10, &v), 1);
+		ck_assert_str_eq(v.sids[0], "kept");
+	}
+	ck_assert_uint_eq(store_instance(st), bell_self());
+}
+END_TEST
+
+START_TEST(test_open_creates_missing_directories)
+{
+	char			 sub[8192];
+	struct store_config	 cfg;
+	struct store		*st2 = NULL;
+	struct stat		 sb;
+
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = sub;
+	cfg.map_size = MAP_SIZE;
+	cfg.max_readers = MAX_READERS;
+	cfg.sync = STORE_SYNC_NONE;
+	cfg.instance = bell_self();
+	ck_assert_int_eq(store_open(&cfg, &st2), 0);
+	ck_assert_int_eq(stat(sub, &sb), 0);
+	ck_assert(S_ISDIR(sb.st_mode));
+	ck_assert_uint_eq(sb.st_mode & 0777, 0700);
+	store_close(st2);
+	/* The teardown removes the whole tree. */
+}
+END_TEST
+
+START_TEST(test_sync_parse_knows_three_modes)
+{
+	ck_assert_int_eq(store_sync_parse("full"), STORE_SYNC_FULL);
+	ck_assert_int_eq(store_sync_parse("meta"), STORE_SYNC_META);
+	ck_assert_int_eq(store_sync_parse("none"), STORE_SYNC_NONE);
+	ck_assert_int_eq(store_sync_parse("FULL"), -1);
+	ck_assert_int_eq(store_sync_parse(""), -1);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("store");
+
+	tc = tcase_create("session");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_session_put_get_del_round_trip);
+	tcase_add_test(tc, test_session_put_overwrites_without_create);
+	tcase_add_test(tc, test_session_create_with_existing_sid_is_eexist);
+	tcase_add_test(tc, test_session_get_unknown_sid_is_enoent);
+	tcase_add_test(tc, test_session_sid_longer_than_max_is_refused);
+	tcase_add_test(tc, test_session_record_of_another_version_is_eio);
+	tcase_add_test(tc, test_session_count_counts_records);
+	tcase_add_test(tc, test_aborted_transaction_changes_nothing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("queue");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_queue_push_advances_tail);
+	tcase_add_test(tc, test_queue_read_joins_packets_with_record_separator);
+	tcase_add_test(tc, test_queue_read_respects_from_to);
+	tcase_add_test(tc, test_queue_read_appends_after_existing_output);
+	tcase_add_test(tc, test_queue_keeps_empty_and_binary_packets);
+	tcase_add_test(tc, test_queue_of_one_sid_is_not_read_from_a_longer_sid);
+	tcase_add_test(tc, test_queue_trim_removes_exactly_from_to);
+	tcase_add_test(tc, test_queue_read_skips_trimmed_hole);
+	tcase_add_test(tc, test_queue_trim_leaves_other_sessions_intact);
+	tcase_add_test(tc, test_session_del_removes_queue_and_timer_entry);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("timer");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_timer_due_visits_in_deadline_order);
+	tcase_add_test(tc, test_timer_due_visits_at_most_max);
+	tcase_add_test(tc, test_timer_due_skips_future_deadlines);
+	tcase_add_test(tc, test_timer_due_orders_equal_deadlines_by_sid);
+	tcase_add_test(tc, test_timer_due_returns_callback_error);
+	tcase_add_test(tc, test_set_timer_moves_the_entry);
+	tcase_add_test(tc, test_set_timer_to_zero_removes_the_entry);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lease");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_lease_free_is_taken);
+	tcase_add_test(tc, test_lease_of_our_own_is_kept);
+	tcase_add_test(tc, test_lease_held_by_a_live_instance_is_not_taken);
+	tcase_add_test(tc,
+	    test_lease_held_by_a_live_instance_is_taken_once_expired);
+	tcase_add_test(tc, test_lease_held_by_a_dead_instance_is_taken_over);
+	tcase_add_test(tc, test_lease_is_renewed_past_half_its_ttl);
+	tcase_add_test(tc, test_lease_is_not_rewritten_before_half_its_ttl);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ring");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_commit_rings_recorded_instances);
+	tcase_add_test(tc, test_abort_drops_recorded_rings);
+	tcase_add_test(tc, test_ring_to_a_dead_instance_does_not_fail_commit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("environment");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_full_map_is_enospc_and_keeps_committed_data);
+	tcase_add_test(tc,
+	    test_commit_after_a_full_map_fails_and_writes_nothing);
+	tcase_add_test(tc, test_reopening_keeps_data);
+	tcase_add_test(tc, test_open_creates_missing_directories);
+	tcase_add_test(tc, test_sync_parse_knows_three_modes);
+	suite_add_tcase(s, tc);
+
+	return (s);
+}
+
+/* Make base, the directory every test's environment goes under. */
+static int
+make_base(void)
+{
+	const char	*tmp = getenv("TMPDIR");
+	int		 n;
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	n = snprintf(base, sizeof(base), "%s/sio-test-XXXXXX", tmp);
+	if (n < 0 || (size_t)n >= sizeof(base) || mkdtemp(base) == NULL) {
+		fprintf(stderr, "check_store: cannot make a directory in %s\n",
+		    tmp);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 nfailed;
+
+	/* The map-full cases log one error each, on purpose. */
+	log_init("check_store", LOG_LEVEL_ERROR);
+	if (bell_open() != 0) {
+		fprintf(stderr, "check_store: bell_open failed\n");
+		return (EXIT_FAILURE);
+	}
+	if (make_base() != 0)
+		return (EXIT_FAILURE);
+	sr = srunner_create(store_suite());
+	srunner_run_all(sr, CK_ENV);
+	nfailed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	remove_tree(base);
+	bell_close();
+	return (nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
