@@ -1,0 +1,1097 @@
+/*
+ * sio-fcgi: the Engine.IO v4 long-polling server.
+ *
+ * Every request is one write transaction (a POST is two: one marks it in
+ * flight before its body is read, so that an overlapping POST is seen, one
+ * handles the packets).  Nothing is kept in memory between requests; a
+ * held GET is described to the front by struct eio_wait and looked at
+ * again with eio_resume().  Error answers follow the reference server
+ * (engine.io lib/server.ts): codes, messages, statuses and check order.
+ */
+#include "config.h"
+
+#include <sys/random.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bell.h"
+#include "eio.h"
+#include "eio_packet.h"
+#include "log.h"
+#include "text.h"
+#include "xmalloc.h"
+
+#define EIO_MAX_HANDLERS	8
+#define EIO_SID_BYTES		15	/* 120 bits, 20 base64url chars */
+#define EIO_SWEEP_BATCH		64
+
+struct eio {
+	struct eio_config		 cfg;
+	struct store			*st;
+	const struct eio_handler	*handlers[EIO_MAX_HANDLERS];
+	size_t				 nhandlers;
+	uint64_t			 tokens;
+};
+
+struct eio_ctx {
+	struct eio			*e;
+	struct store_txn		*txn;
+	int64_t				 now;
+	const char			*sid;	/* the session driving us */
+	struct store_session		*s;	/* its record, put at the end */
+	bool				 deleted; /* ... unless removed */
+};
+
+/* How a session ends; see PROTOCOL.md section 6. */
+enum eio_close_mode {
+	EIO_CLOSE_GRACEFUL,	/* queue goes out, then "1" or "6\x1e1" */
+	EIO_CLOSE_ABRUPT,	/* nothing more; a held GET gets "1" */
+	EIO_CLOSE_CLIENT,	/* client's "1": a held GET gets "6" */
+};
+
+/* The reference server's error table. */
+enum eio_error {
+	EIO_ERR_TRANSPORT_UNKNOWN = 0,
+	EIO_ERR_UNKNOWN_SID,
+	EIO_ERR_BAD_HANDSHAKE_METHOD,
+	EIO_ERR_BAD_REQUEST,
+	EIO_ERR_FORBIDDEN,
+	EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION,
+};
+
+static const char *eio_error_messages[] = {
+	"Transport unknown",
+	"Session ID unknown",
+	"Bad handshake method",
+	"Bad request",
+	"Forbidden",
+	"Unsupported protocol version",
+};
+
+static const char *eio_tails[] = {
+	[STORE_TAIL_NONE] = "",
+	[STORE_TAIL_CLOSE] = "1",
+	[STORE_TAIL_NOOP] = "6",
+	[STORE_TAIL_NOOP_CLOSE] = ("6\x1e" "1"),
+};
+
+static int	eio_close_mode(struct eio_ctx *, const char *,
+		    enum eio_close_mode, const char *);
+static int	eio_ctx_commit(struct eio_ctx *, struct http_response *);
+
+int64_t
+eio_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+struct eio *
+eio_new(const struct eio_config *cfg, struct store *st)
+{
+	struct eio	*e;
+
+	e = xcalloc(1, sizeof(*e));
+	e->cfg = *cfg;
+	if (e->cfg.clock == NULL)
+		e->cfg.clock = eio_now;
+	e->st = st;
+	return (e);
+}
+
+void
+eio_free(struct eio *e)
+{
+	free(e);
+}
+
+void
+eio_add_handler(struct eio *e, const struct eio_handler *h)
+{
+	if (e->nhandlers == EIO_MAX_HANDLERS)
+		fatalx("eio: too many handlers");
+	e->handlers[e->nhandlers++] = h;
+}
+
+struct store_txn *
+eio_ctx_txn(struct eio_ctx *ctx)
+{
+	return (ctx->txn);
+}
+
+static const struct eio_handler *
+eio_handler_of(struct eio *e, int endpoint)
+{
+	if (endpoint < 1 || (size_t)endpoint > e->nhandlers)
+		return (NULL);
+	return (e->handlers[endpoint - 1]);
+}
+
+/* Answers. */
+
+static void
+eio_answer_error(struct http_response *resp, enum eio_error code)
+{
+	resp->status = code == EIO_ERR_FORBIDDEN ? 403 : 400;
+	resp->content_type = "application/json";
+	buf_reset(&resp->body);
+	buf_printf(&resp->body, "{\"code\":%d,\"message\":\"%s\"}", (int)code,
+	    eio_error_messages[code]);
+}
+
+static void
+eio_answer_empty(struct http_response *resp, int status)
+{
+	resp->status = status;
+	resp->content_type = NULL;
+	buf_reset(&resp->body);
+}
+
+static void
+eio_answer_text(struct http_response *resp, const char *text)
+{
+	resp->status = 200;
+	resp->content_type = "text/plain; charset=UTF-8";
+	buf_reset(&resp->body);
+	buf_append_str(&resp->body, text);
+	buf_append_str(&resp->headers, "Cache-Control: no-store\r\n");
+}
+
+static void
+eio_answer_ok(struct http_response *resp)
+{
+	resp->status = 200;
+	resp->content_type = "text/html";
+	buf_reset(&resp->body);
+	buf_append_str(&resp->body, "ok");
+	buf_append_str(&resp->headers, "Cache-Control: no-store\r\n");
+}
+
+/* A storage failure: the client may retry; nothing half-written stays. */
+static void
+eio_answer_failure(struct http_response *resp, int rc)
+{
+	resp->status = rc == -ENOSPC ? 507 : 503;
+	resp->content_type = "text/plain; charset=UTF-8";
+	buf_reset(&resp->body);
+	buf_append_str(&resp->body, rc == -ENOSPC ?
+	    "storage full\n" : "storage unavailable\n");
+}
+
+/* Session bookkeeping. */
+
+static void
+eio_new_sid(char *sid)
+{
+	unsigned char	raw[EIO_SID_BYTES];
+	struct buf	b;
+	size_t		off = 0;
+	ssize_t		n;
+
+	while (off < sizeof(raw)) {
+		n = getrandom(raw + off, sizeof(raw) - off, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("getrandom");
+		}
+		off += (size_t)n;
+	}
+	buf_init(&b);
+	text_base64url_encode(raw, sizeof(raw), &b);
+	strcpy(sid, buf_str(&b));
+	buf_clear(&b);
+}
+
+/* A sid we could have made: base64url, the right length. */
+static bool
+eio_sid_is_wellformed(const char *sid)
+{
+	size_t	i, len = strlen(sid);
+
+	if (len != 20)
+		return (false);
+	for (i = 0; i < len; i++) {
+		char c = sid[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return (false);
+	}
+	return (true);
+}
+
+/* When the sweep must look at s next. */
+static int64_t
+eio_deadline(const struct store_session *s)
+{
+	if (s->state == STORE_SESSION_CLOSING)
+		return (s->closing_until);
+	/* A ping due and not fetched counts as sent when due. */
+	return (s->ping_at + s->ping_timeout);
+}
+
+/* When a held GET of s must be looked at again. */
+static int64_t
+eio_get_deadline(const struct store_session *s)
+{
+	if (s->state == STORE_SESSION_CLOSING)
+		return (s->closing_until);
+	if (s->ping_sent)
+		return (s->ping_at + s->ping_timeout);
+	return (s->ping_at);
+}
+
+static bool
+eio_get_is_held(const struct store_session *s)
+{
+	return (s->get_instance != 0 && bell_is_alive(s->get_instance));
+}
+
+/* Write back the driving session, with its timer, unless removed. */
+static int
+eio_ctx_put(struct eio_ctx *ctx)
+{
+	int	rc;
+
+	if (ctx->deleted || ctx->s == NULL)
+		return (0);
+	if ((rc = store_session_set_timer(ctx->txn, ctx->sid, ctx->s,
+	    eio_deadline(ctx->s))) != 0)
+		return (rc);
+	return (store_session_put(ctx->txn, ctx->sid, ctx->s, false));
+}
+
+static int
+eio_push(struct eio_ctx *ctx, const char *sid, struct store_session *s,
+    const char *pkt, size_t len)
+{
+	int	rc;
+
+	if ((rc = store_queue_push(ctx->txn, sid, s, pkt, len)) != 0)
+		return (rc);
+	if (s->get_instance != 0)
+		store_txn_ring(ctx->txn, s->get_instance, sid);
+	return (0);
+}
+
+int
+eio_send(struct eio_ctx *ctx, const char *sid, bool binary,
+    const void *data, size_t len)
+{
+	struct store_session	 other, *s;
+	struct buf		 pkt;
+	bool			 own;
+	int			 rc;
+
+	own = ctx->s != NULL && strcmp(sid, ctx->sid) == 0;
+	if (own) {
+		if (ctx->deleted)
+			return (-ENOENT);
+		s = ctx->s;
+	} else {
+		if ((rc = store_session_get(ctx->txn, sid, &other)) != 0)
+			return (rc);
+		s = &other;
+	}
+	if (s->state != STORE_SESSION_OPEN)
+		return (-ENOENT);
+	buf_init(&pkt);
+	if (binary)
+		eio_packet_encode_binary(data, len, &pkt);
+	else
+		eio_packet_encode(EIO_PKT_MESSAGE, data, len, &pkt);
+	rc = eio_push(ctx, sid, s, pkt.data, pkt.len);
+	buf_clear(&pkt);
+	if (rc == 0 && !own)
+		rc = store_session_put(ctx->txn, sid, s, false);
+	return (rc);
+}
+
+int
+eio_close(struct eio_ctx *ctx, const char *sid, bool graceful,
+    const char *reason)
+{
+	return (eio_close_mode(ctx, sid, graceful ? EIO_CLOSE_GRACEFUL :
+	    EIO_CLOSE_ABRUPT, reason));
+}
+
+/*
+ * Close sid exactly once: only the transaction that finds it open runs
+ * on_close, and the record changes in that same transaction.
+ */
+static int
+eio_close_mode(struct eio_ctx *ctx, const char *sid,
+    enum eio_close_mode mode, const char *reason)
+{
+	const struct eio_handler	*h;
+	struct store_session		 other, *s;
+	bool				 own, held;
+	int				 rc;
+
+	own = ctx->s != NULL && strcmp(sid, ctx->sid) == 0;
+	if (own) {
+		if (ctx->deleted)
+			return (0);
+		s = ctx->s;
+	} else {
+		if ((rc = store_session_get(ctx->txn, sid, &other)) != 0)
+			return (rc == -ENOENT ? 0 : rc);
+		s = &other;
+	}
+	if (s->state != STORE_SESSION_OPEN)
+		return (0);
+	log_debug("eio: close sid=%s: %s", sid, reason);
+
+	/* The application may still queue last packets when graceful. */
+	h = eio_handler_of(ctx->e, s->endpoint);
+	if (h != NULL && h->on_close != NULL) {
+		h->on_close(h->arg, ctx, sid, reason);
+		/* Its sends to another session went through the store. */
+		if (!own && (rc = store_session_get(ctx->txn, sid, s)) != 0)
+			return (rc);
+	}
+
+	held = eio_get_is_held(s);
+	if (mode != EIO_CLOSE_GRACEFUL) {
+		if ((rc = store_queue_trim(ctx->txn, sid, s->q_head,
+		    s->q_tail)) != 0)
+			return (rc);
+		s->q_head = s->q_sent = s->q_tail;
+	}
+	if (mode == EIO_CLOSE_GRACEFUL || held) {
+		s->state = STORE_SESSION_CLOSING;
+		s->close_tail_held = mode == EIO_CLOSE_CLIENT ?
+		    STORE_TAIL_NOOP : STORE_TAIL_CLOSE;
+		s->close_tail_next = mode == EIO_CLOSE_GRACEFUL ?
+		    STORE_TAIL_NOOP_CLOSE : STORE_TAIL_NONE;
+		s->closing_until = ctx->now + ctx->e->cfg.close_wait;
+		if (held)
+			store_txn_ring(ctx->txn, s->get_instance, sid);
+		if (own)
+			return (0);	/* eio_ctx_put() writes it */
+		if ((rc = store_session_set_timer(ctx->txn, sid, s,
+		    eio_deadline(s))) != 0)
+			return (rc);
+		return (store_session_put(ctx->txn, sid, s, false));
+	}
+	if ((rc = store_session_del(ctx->txn, sid, s)) != 0)
+		return (rc);
+	if (own)
+		ctx->deleted = true;
+	return (0);
+}
+
+/* Queue a ping when one is due; close when the pong is late. */
+static int
+eio_heartbeat(struct eio_ctx *ctx)
+{
+	struct store_session	*s = ctx->s;
+
+	if (s->state != STORE_SESSION_OPEN)
+		return (0);
+	if (ctx->now >= s->ping_at + (int64_t)s->ping_timeout)
+		return (eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
+		    "ping timeout"));
+	if (!s->ping_sent && ctx->now >= s->ping_at) {
+		s->ping_sent = 1;
+		return (eio_push(ctx, ctx->sid, s, "2", 1));
+	}
+	return (0);
+}
+
+/*
+ * Answer a GET with everything waiting: [q_sent, q_tail).  The batch
+ * stays stored until the next GET proves that this one arrived.
+ */
+static int
+eio_answer_batch(struct eio_ctx *ctx, struct http_response *resp,
+    struct eio_wait *w)
+{
+	struct store_session	*s = ctx->s;
+	int			 rc;
+
+	resp->status = 200;
+	resp->content_type = "text/plain; charset=UTF-8";
+	buf_reset(&resp->body);
+	if ((rc = store_queue_read(ctx->txn, ctx->sid, s->q_sent, s->q_tail,
+	    &resp->body)) != 0)
+		return (rc);
+	buf_append_str(&resp->headers, "Cache-Control: no-store\r\n");
+	w->from = s->q_sent;
+	w->to = s->q_tail;
+	s->q_sent = s->q_tail;
+	return (0);
+}
+
+/* Drop what the previous GET carried: this GET proves it arrived. */
+static int
+eio_trim_delivered(struct eio_ctx *ctx)
+{
+	struct store_session	*s = ctx->s;
+	int			 rc;
+
+	if (s->q_head >= s->q_sent)
+		return (0);
+	if ((rc = store_queue_trim(ctx->txn, ctx->sid, s->q_head,
+	    s->q_sent)) != 0)
+		return (rc);
+	s->q_head = s->q_sent;
+	return (0);
+}
+
+/*
+ * The common part of a new and a resumed GET: held tells whether this
+ * request is the session's held GET.  Returns EIO_DONE with resp filled,
+ * or EIO_WAIT; *rcp gets a store error.
+ */
+static enum eio_result
+eio_poll(struct eio_ctx *ctx, bool held, struct http_response *resp,
+    struct eio_wait *w, int *rcp)
+{
+	struct store_session	*s = ctx->s;
+	enum store_tail		 tail;
+	int			 rc;
+
+	*rcp = 0;
+	if ((rc = eio_trim_delivered(ctx)) != 0 ||
+	    (rc = eio_heartbeat(ctx)) != 0) {
+		*rcp = rc;
+		return (EIO_DONE);
+	}
+	if (ctx->deleted) {
+		eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		return (EIO_DONE);
+	}
+	if (held) {
+		s->get_instance = 0;
+		s->get_token = 0;
+	}
+	if (s->q_sent < s->q_tail) {
+		*rcp = eio_answer_batch(ctx, resp, w);
+		return (EIO_DONE);
+	}
+	if (s->state == STORE_SESSION_CLOSING) {
+		tail = held ? s->close_tail_held : s->close_tail_next;
+		if (tail == STORE_TAIL_NONE) {
+			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+			return (EIO_DONE);
+		}
+		eio_answer_text(resp, eio_tails[tail]);
+		*rcp = store_session_del(ctx->txn, ctx->sid, s);
+		ctx->deleted = true;
+		return (EIO_DONE);
+	}
+	/* Nothing to say yet: hold the request. */
+	s->get_instance = store_instance(ctx->e->st);
+	s->get_token = w->token;
+	w->deadline = eio_get_deadline(s);
+	return (EIO_WAIT);
+}
+
+static enum eio_result
+eio_get(struct eio_ctx *ctx, struct http_response *resp,
+    struct eio_wait *w, int *rcp)
+{
+	struct store_session	*s = ctx->s;
+
+	*rcp = 0;
+	if (s->state == STORE_SESSION_CLOSING &&
+	    s->close_tail_next == STORE_TAIL_NONE) {
+		/* Closed abruptly; only the held GET may still learn it. */
+		eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		return (EIO_DONE);
+	}
+	if (eio_get_is_held(s)) {
+		/*
+		 * A second GET while one is held: 400 for this one, "1" for
+		 * the held one, and the session is gone (PROTOCOL.md 4).
+		 */
+		*rcp = eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
+		    "transport error");
+		eio_answer_empty(resp, 400);
+		return (EIO_DONE);
+	}
+	s->get_instance = 0;	/* a holder that died */
+	return (eio_poll(ctx, false, resp, w, rcp));
+}
+
+/*
+ * Close the driving session abruptly and answer status; commits.  Used
+ * for the POSTs that end a session (octet-stream, overlap, 413).
+ */
+static void
+eio_close_answer(struct eio_ctx *ctx, struct http_response *resp,
+    int status)
+{
+	int	rc;
+
+	rc = eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
+	    "transport error");
+	if (rc != 0) {
+		store_txn_abort(ctx->txn);
+		ctx->txn = NULL;
+		eio_answer_failure(resp, rc);
+		return;
+	}
+	if (eio_ctx_commit(ctx, resp) == 0)
+		eio_answer_empty(resp, status);
+}
+
+/* Handle one decoded packet of a POST; false when the session ended. */
+static int
+eio_post_packet(struct eio_ctx *ctx, const struct eio_handler *h,
+    const struct eio_packet *p)
+{
+	struct store_session	*s = ctx->s;
+	int			 rc;
+
+	switch (p->type) {
+	case EIO_PKT_MESSAGE:
+		if (h->on_message == NULL)
+			return (0);
+		rc = h->on_message(h->arg, ctx, ctx->sid, p->binary, p->data,
+		    p->len);
+		if (rc == -EPROTO)
+			return (eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
+			    "parse error"));
+		return (rc);
+	case EIO_PKT_PONG:
+		if (s->ping_sent) {
+			/* v4: the next ping comes pingInterval after this. */
+			s->ping_sent = 0;
+			s->ping_at = ctx->now + s->ping_interval;
+			if (s->get_instance != 0)
+				store_txn_ring(ctx->txn, s->get_instance,
+				    ctx->sid);
+		}
+		return (0);
+	case EIO_PKT_CLOSE:
+		return (eio_close_mode(ctx, ctx->sid, EIO_CLOSE_CLIENT,
+		    "transport close"));
+	case EIO_PKT_NOOP:
+	case EIO_PKT_UPGRADE:
+		return (0);
+	case EIO_PKT_PING:
+		/* v4: "invalid heartbeat direction". */
+		return (eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
+		    "transport error"));
+	case EIO_PKT_OPEN:
+	default:
+		return (eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
+		    "parse error"));
+	}
+}
+
+static bool
+eio_is_octet_stream(const char *type)
+{
+	size_t	n = strlen("application/octet-stream");
+
+	return (type != NULL && strncasecmp(type, "application/octet-stream",
+	    n) == 0 && (type[n] == '\0' || type[n] == ';' || type[n] == ' '));
+}
+
+/* Begin a write transaction and load sid for one request. */
+static int
+eio_ctx_open(struct eio *e, struct eio_ctx *ctx, const char *sid,
+    struct store_session *s, int64_t now)
+{
+	int	rc;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->e = e;
+	ctx->now = now;
+	ctx->sid = sid;
+	ctx->s = s;
+	if ((rc = store_txn_begin(e->st, true, &ctx->txn)) != 0)
+		return (rc);
+	if ((rc = store_session_get(ctx->txn, sid, s)) != 0) {
+		store_txn_abort(ctx->txn);
+		ctx->txn = NULL;
+	}
+	return (rc);
+}
+
+/* Write the session back and commit; on failure answer with it. */
+static int
+eio_ctx_commit(struct eio_ctx *ctx, struct http_response *resp)
+{
+	int	rc;
+
+	if ((rc = eio_ctx_put(ctx)) != 0) {
+		store_txn_abort(ctx->txn);
+		ctx->txn = NULL;
+		eio_answer_failure(resp, rc);
+		return (rc);
+	}
+	rc = store_txn_commit(ctx->txn);
+	ctx->txn = NULL;
+	if (rc != 0)
+		eio_answer_failure(resp, rc);
+	return (rc);
+}
+
+static void
+eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
+    struct http_request *req, const char *sid, int64_t now,
+    struct http_response *resp)
+{
+	struct store_session	 s;
+	struct eio_ctx		 ctx;
+	struct eio_payload_iter	 it;
+	struct eio_packet	 p;
+	struct buf		 body, bin;
+	uint64_t		 token, self = store_instance(e->st);
+	int			 rc, n;
+
+	buf_init(&body);
+	buf_init(&bin);
+	token = __atomic_add_fetch(&e->tokens, 1, __ATOMIC_RELAXED);
+
+	/* First transaction: checks, then mark the POST in flight. */
+	if ((rc = eio_ctx_open(e, &ctx, sid, &s, now)) != 0) {
+		if (rc == -ENOENT)
+			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		else
+			eio_answer_failure(resp, rc);
+		goto drain;
+	}
+	if (s.endpoint != endpoint || (s.state == STORE_SESSION_CLOSING &&
+	    s.close_tail_next == STORE_TAIL_NONE)) {
+		store_txn_abort(ctx.txn);
+		eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		goto drain;
+	}
+	if (s.state == STORE_SESSION_CLOSING) {
+		/* Closing gracefully: accepted and ignored, as Node does. */
+		store_txn_abort(ctx.txn);
+		eio_answer_ok(resp);
+		goto drain;
+	}
+	if (eio_is_octet_stream(req->content_type)) {
+		/* v4 polling carries text only (PROTOCOL.md 1). */
+		eio_close_answer(&ctx, resp, 400);
+		goto drain;
+	}
+	if (now >= s.ping_at + (int64_t)s.ping_timeout) {
+		/* The pong is late: closed, even if the sweep has not run. */
+		rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,
+		    "ping timeout");
+		if (rc == 0 && eio_ctx_commit(&ctx, resp) == 0)
+			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		else if (rc != 0) {
+			store_txn_abort(ctx.txn);
+			eio_answer_failure(resp, rc);
+		}
+		goto drain;
+	}
+	if (s.post_instance != 0 && bell_is_alive(s.post_instance) &&
+	    now - s.post_started < e->cfg.body_timeout) {
+		/* A second POST while one is read: 400, session closed. */
+		eio_close_answer(&ctx, resp, 400);
+		goto drain;
+	}
+	if (req->content_length > (long long)e->cfg.max_payload) {
+		eio_close_answer(&ctx, resp, 413);
+		goto drain;
+	}
+	s.post_instance = self;
+	s.post_token = token;
+	s.post_started = now;
+	if (eio_ctx_commit(&ctx, resp) != 0)
+		goto drain;
+
+	/* The body, with no transaction open. */
+	rc = req->read_body(req, e->cfg.max_payload, &body);
+
+	/* Second transaction: handle every packet. */
+	now = e->cfg.clock();
+	if (eio_ctx_open(e, &ctx, sid, &s, now) != 0) {
+		eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		goto out;
+	}
+	if (s.post_instance != self || s.post_token != token ||
+	    s.state != STORE_SESSION_OPEN) {
+		/* Closed (or taken over) while the body was read. */
+		store_txn_abort(ctx.txn);
+		if (s.state == STORE_SESSION_CLOSING &&
+		    s.close_tail_next != STORE_TAIL_NONE)
+			eio_answer_ok(resp);
+		else
+			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		goto out;
+	}
+	s.post_instance = 0;
+	s.post_token = 0;
+	s.post_started = 0;
+	if (rc == -EMSGSIZE) {
+		eio_close_answer(&ctx, resp, 413);
+		goto out;
+	}
+	if (rc != 0) {
+		/* The client went away mid-body: forget the POST. */
+		if (eio_ctx_commit(&ctx, resp) == 0)
+			eio_answer_empty(resp, 400);
+		goto out;
+	}
+
+	eio_payload_iter_init(&it, body.data, body.len);
+	rc = 0;
+	while (!ctx.deleted && s.state == STORE_SESSION_OPEN) {
+		n = eio_payload_next(&it, &p, &bin);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			/* A decoding error closes the session at once. */
+			log_debug("eio: sid=%s: malformed payload", sid);
+			rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,
+			    "parse error");
+			if (rc == 0)
+				rc = -EPROTO;
+			break;
+		}
+		if ((rc = eio_post_packet(&ctx, h, &p)) != 0)
+			break;
+	}
+	if (rc != 0 && rc != -EPROTO) {
+		store_txn_abort(ctx.txn);
+		eio_answer_failure(resp, rc);
+		goto out;
+	}
+	if (eio_ctx_commit(&ctx, resp) != 0)
+		goto out;
+	if (rc == -EPROTO)
+		eio_answer_error(resp, EIO_ERR_BAD_REQUEST);
+	else
+		eio_answer_ok(resp);
+	goto out;
+
+drain:
+	/* Read and drop what is left, so the connection stays sane. */
+	(void)req->read_body(req, 0, &body);
+out:
+	buf_clear(&body);
+	buf_clear(&bin);
+}
+
+static void
+eio_handshake(struct eio *e, const struct eio_handler *h, int endpoint,
+    int64_t now, struct http_response *resp)
+{
+	struct store_session	 s;
+	struct eio_ctx		 ctx;
+	char			 sid[STORE_SID_MAX + 1];
+	int			 rc, tries;
+
+	memset(&s, 0, sizeof(s));
+	s.version = STORE_SESSION_VERSION;
+	s.state = STORE_SESSION_OPEN;
+	s.endpoint = (uint8_t)endpoint;
+	s.ping_interval = e->cfg.ping_interval;
+	s.ping_timeout = e->cfg.ping_timeout;
+	s.created = now;
+	s.ping_at = now + s.ping_interval;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.e = e;
+	ctx.now = now;
+	ctx.sid = sid;
+	ctx.s = &s;
+	if ((rc = store_txn_begin(e->st, true, &ctx.txn)) != 0) {
+		eio_answer_failure(resp, rc);
+		return;
+	}
+	for (tries = 0; tries < 4; tries++) {
+		eio_new_sid(sid);
+		rc = store_session_put(ctx.txn, sid, &s, true);
+		if (rc != -EEXIST)
+			break;
+	}
+	if (rc == 0 && h->on_open != NULL)
+		rc = h->on_open(h->arg, &ctx, sid);
+	if (rc != 0) {
+		store_txn_abort(ctx.txn);
+		if (rc == -EEXIST)
+			eio_answer_error(resp, EIO_ERR_BAD_REQUEST);
+		else
+			eio_answer_failure(resp, rc);
+		return;
+	}
+	if (eio_ctx_commit(&ctx, resp) != 0)
+		return;
+	log_debug("eio: open sid=%s", sid);
+
+	resp->status = 200;
+	resp->content_type = "text/plain; charset=UTF-8";
+	buf_reset(&resp->body);
+	buf_printf(&resp->body, "0{\"sid\":\"%s\",\"upgrades\":[],"
+	    "\"pingInterval\":%u,\"pingTimeout\":%u,\"maxPayload\":%zu}",
+	    sid, e->cfg.ping_interval, e->cfg.ping_timeout,
+	    e->cfg.max_payload);
+	buf_append_str(&resp->headers, "Cache-Control: no-store\r\n");
+}
+
+enum eio_result
+eio_handle(struct eio *e, struct http_request *req, int64_t now,
+    struct http_response *resp, struct eio_wait *w)
+{
+	const struct eio_handler	*h = NULL;
+	struct store_session		 s;
+	struct eio_ctx			 ctx;
+	struct buf			 transport, sid, eio;
+	enum eio_result			 r = EIO_DONE;
+	bool				 has_sid, v4;
+	size_t				 i;
+	int				 endpoint = 0, rc;
+
+	memset(w, 0, sizeof(*w));
+	http_response_reset(resp);
+	buf_init(&transport);
+	buf_init(&sid);
+	buf_init(&eio);
+
+	for (i = 0; i < e->nhandlers; i++) {
+		if (req->uri != NULL &&
+		    http_path_has_prefix(req->uri, e->handlers[i]->path)) {
+			h = e->handlers[i];
+			endpoint = (int)i + 1;
+			break;
+		}
+	}
+	if (h == NULL) {
+		resp->status = 404;
+		resp->content_type = "text/plain; charset=UTF-8";
+		buf_append_str(&resp->body, "Not Found\n");
+		goto out;
+	}
+	if (req->method == HTTP_OPTIONS &&
+	    http_cors_is_enabled(&e->cfg.cors)) {
+		resp->status = 204;
+		http_cors_preflight_headers(&e->cfg.cors, req->origin,
+		    req->acrh, &resp->headers);
+		goto out;
+	}
+	http_cors_headers(&e->cfg.cors, req->origin, &resp->headers);
+
+	/* The reference server's checks, in its order. */
+	if (http_query_get(req->query, "transport", &transport) != 1 ||
+	    transport.len != strlen("polling") ||
+	    strcmp(buf_str(&transport), "polling") != 0) {
+		eio_answer_error(resp, EIO_ERR_TRANSPORT_UNKNOWN);
+		goto out;
+	}
+	if (!http_header_value_is_valid(req->origin)) {
+		eio_answer_error(resp, EIO_ERR_BAD_REQUEST);
+		goto out;
+	}
+	has_sid = http_query_get(req->query, "sid", &sid) == 1;
+	v4 = http_query_get(req->query, "EIO", &eio) == 1 &&
+	    eio.len == 1 && strcmp(buf_str(&eio), "4") == 0;
+	if (!has_sid) {
+		if (req->method != HTTP_GET)
+			eio_answer_error(resp, EIO_ERR_BAD_HANDSHAKE_METHOD);
+		else if (!v4)
+			eio_answer_error(resp,
+			    EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION);
+		else
+			eio_handshake(e, h, endpoint, now, resp);
+		goto out;
+	}
+
+	if (!eio_sid_is_wellformed(buf_str(&sid))) {
+		eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		goto out;
+	}
+	if (req->method == HTTP_POST) {
+		if (!v4) {
+			/* Known sid, wrong EIO: 3; unknown: 1. */
+			if ((rc = eio_ctx_open(e, &ctx, buf_str(&sid), &s,
+			    now)) == 0)
+				store_txn_abort(ctx.txn);
+			eio_answer_error(resp, rc == 0 && s.endpoint ==
+			    endpoint ? EIO_ERR_BAD_REQUEST :
+			    EIO_ERR_UNKNOWN_SID);
+			(void)req->read_body(req, 0, &transport);
+			goto out;
+		}
+		eio_post(e, h, endpoint, req, buf_str(&sid), now, resp);
+		goto out;
+	}
+
+	if ((rc = eio_ctx_open(e, &ctx, buf_str(&sid), &s, now)) != 0) {
+		if (rc == -ENOENT)
+			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		else
+			eio_answer_failure(resp, rc);
+		goto out;
+	}
+	if (s.endpoint != endpoint) {
+		store_txn_abort(ctx.txn);
+		eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		goto out;
+	}
+	if (!v4) {
+		store_txn_abort(ctx.txn);
+		eio_answer_error(resp, EIO_ERR_BAD_REQUEST);
+		goto out;
+	}
+	if (req->method != HTTP_GET) {
+		/* Node: any other method on a session is a 500. */
+		store_txn_abort(ctx.txn);
+		eio_answer_empty(resp, 500);
+		goto out;
+	}
+	strcpy(w->sid, buf_str(&sid));
+	w->endpoint = endpoint;
+	w->token = __atomic_add_fetch(&e->tokens, 1, __ATOMIC_RELAXED);
+	ctx.sid = w->sid;
+	r = eio_get(&ctx, resp, w, &rc);
+	if (rc != 0) {
+		store_txn_abort(ctx.txn);
+		eio_answer_failure(resp, rc);
+		r = EIO_DONE;
+	} else if (eio_ctx_commit(&ctx, resp) != 0)
+		r = EIO_DONE;
+	if (r == EIO_DONE && w->to == w->from)
+		w->from = w->to = 0;
+out:
+	buf_clear(&transport);
+	buf_clear(&sid);
+	buf_clear(&eio);
+	return (r);
+}
+
+enum eio_result
+eio_resume(struct eio *e, struct http_request *req, struct eio_wait *w,
+    int64_t now, bool shutdown, struct http_response *resp)
+{
+	struct store_session	 s;
+	struct eio_ctx		 ctx;
+	enum eio_result		 r;
+	int			 rc;
+
+	http_response_reset(resp);
+	http_cors_headers(&e->cfg.cors, req->origin, &resp->headers);
+	w->from = w->to = 0;
+	if ((rc = eio_ctx_open(e, &ctx, w->sid, &s, now)) != 0) {
+		/* Removed while we waited: it was closed. */
+		if (rc == -ENOENT)
+			eio_answer_text(resp, "1");
+		else
+			eio_answer_failure(resp, rc);
+		return (EIO_DONE);
+	}
+	if (s.get_instance != store_instance(e->st) ||
+	    s.get_token != w->token) {
+		store_txn_abort(ctx.txn);
+		eio_answer_text(resp, "6");
+		return (EIO_DONE);
+	}
+	if (shutdown) {
+		/* Let the next GET, in any process, take over. */
+		s.get_instance = 0;
+		s.get_token = 0;
+		if (eio_ctx_commit(&ctx, resp) == 0)
+			eio_answer_text(resp, "6");
+		return (EIO_DONE);
+	}
+	r = eio_poll(&ctx, true, resp, w, &rc);
+	if (rc != 0) {
+		store_txn_abort(ctx.txn);
+		eio_answer_failure(resp, rc);
+		return (EIO_DONE);
+	}
+	if (r == EIO_WAIT) {
+		/* Still nothing: keep waiting, nothing to write. */
+		store_txn_abort(ctx.txn);
+		return (EIO_WAIT);
+	}
+	if (eio_ctx_commit(&ctx, resp) != 0)
+		return (EIO_DONE);
+	return (EIO_DONE);
+}
+
+void
+eio_answer_failed(struct eio *e, const struct eio_wait *w)
+{
+	struct store_session	 s;
+	struct eio_ctx		 ctx;
+	struct http_response	 resp;
+
+	if (w->to <= w->from)
+		return;
+	if (eio_ctx_open(e, &ctx, w->sid, &s, e->cfg.clock()) != 0)
+		return;
+	if (s.q_sent != w->to || s.q_head > w->from) {
+		store_txn_abort(ctx.txn);
+		return;
+	}
+	s.q_sent = w->from;
+	http_response_init(&resp);
+	(void)eio_ctx_commit(&ctx, &resp);
+	http_response_clear(&resp);
+	log_info("eio: sid=%s: answer lost, %llu packets kept", w->sid,
+	    (unsigned long long)(w->to - w->from));
+}
+
+static int
+eio_sweep_one(struct store_txn *txn, const char *sid, void *arg)
+{
+	struct eio_ctx		*sweep = arg;
+	struct eio_ctx		 ctx;
+	struct store_session	 s;
+	int			 rc;
+
+	if ((rc = store_session_get(txn, sid, &s)) != 0)
+		return (rc == -ENOENT ? 0 : rc);
+	ctx = *sweep;
+	ctx.sid = sid;
+	ctx.s = &s;
+	ctx.deleted = false;
+	/* Take the entry out; eio_ctx_put() files the next deadline. */
+	if ((rc = store_session_set_timer(txn, sid, &s, 0)) != 0)
+		return (rc);
+	if (s.state == STORE_SESSION_OPEN) {
+		if (ctx.now >= s.ping_at + (int64_t)s.ping_timeout &&
+		    (rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,
+		    "ping timeout")) != 0)
+			return (rc);
+	} else if (ctx.now >= s.closing_until) {
+		if (s.get_instance != 0)
+			store_txn_ring(txn, s.get_instance, sid);
+		if ((rc = store_session_del(txn, sid, &s)) != 0)
+			return (rc);
+		ctx.deleted = true;
+	}
+	return (eio_ctx_put(&ctx));
+}
+
+int
+eio_sweep(struct eio *e, int64_t now)
+{
+	struct eio_ctx	ctx;
+	int		n, total = 0, rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.e = e;
+	ctx.now = now;
+	do {
+		if ((rc = store_txn_begin(e->st, true, &ctx.txn)) != 0)
+			return (rc);
+		n = store_timer_due(ctx.txn, now, EIO_SWEEP_BATCH,
+		    eio_sweep_one, &ctx);
+		if (n <= 0) {
+			store_txn_abort(ctx.txn);
+			return (n < 0 ? n : total);
+		}
+		if ((rc = store_txn_commit(ctx.txn)) != 0)
+			return (rc);
+		total += n;
+	} while (n == EIO_SWEEP_BATCH);
+	return (total);
+}

@@ -1,0 +1,25 @@
+/*
+ * sio-fcgi: timers that must fire without a request.
+ *
+ * Each process runs one sweep thread; a lease in the store lets one
+ * process at a time do the work, so that a hundred mod_fcgid processes
+ * do not all scan.  The thread owns nothing but itself.
+ */
+#ifndef SWEEP_H
+#define SWEEP_H
+
+#include <stdint.h>
+
+#include "eio.h"
+
+struct sweep;
+
+/* Start the thread, waking every period_ms.  Dies if it cannot start. */
+struct sweep *sweep_start(struct eio *, struct store *, int64_t period_ms);
+/* Stop and join it (NULL is a no-op). */
+void	sweep_stop(struct sweep *);
+/* One pass at time now, if this process holds the lease; -errno. */
+int	sweep_run(struct eio *, struct store *, int64_t now,
+	    int64_t period_ms);
+
+#endif

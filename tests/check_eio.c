@@ -1,0 +1,1548 @@
+/*
+ * sio-fcgi: unit tests for eio, the Engine.IO v4 long-polling server:
+ * handshake, the reference server's error answers, long-polling, the
+ * heartbeat, the ways a session closes, lost answers and the sweep.
+ * Requests are built in memory, time is a variable the tests advance,
+ * and the store lives in a fresh temporary directory per test.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <ftw.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "bell.h"
+#include "buf.h"
+#include "eio.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+#define RS		"\x1e"
+#define PING_INTERVAL	300
+#define PING_TIMEOUT	200
+#define MAX_PAYLOAD	1000000
+#define CLOSE_WAIT	30000
+#define BODY_TIMEOUT	30000
+#define T0		INT64_C(1700000000000)	/* handshake time */
+#define TEXT_PLAIN	"text/plain; charset=UTF-8"
+#define NO_STORE	"Cache-Control: no-store\r\n"
+#define UNKNOWN_SID	"AAAAAAAAAAAAAAAAAAAA"	/* well-formed, never made */
+
+static const char *error_messages[] = {
+	"Transport unknown",
+	"Session ID unknown",
+	"Bad handshake method",
+	"Bad request",
+	"Forbidden",
+	"Unsupported protocol version",
+};
+
+/* The fixture. */
+static char		 base[4096];	/* all tests' directories */
+static char		 dir[4096];	/* this test's */
+static struct store	*st;
+static struct eio	*e;
+static int64_t		 fake_now;
+
+/* Responses owned by the fixture, so a failing test leaks nothing. */
+static struct http_response	 r_test;	/* the test's own */
+static struct http_response	 r_helper;	/* the helpers' */
+static struct http_response	 r_overlap;	/* a request inside another */
+static char			*big;		/* a body of MAX_PAYLOAD + 1 */
+static struct http_cors		 cors;		/* borrowed by e's config */
+
+/* What the test application saw. */
+#define MAX_CLOSES	8
+static struct {
+	char	sid[STORE_SID_MAX + 1];
+	char	reason[64];
+}			 closes[MAX_CLOSES];
+static size_t		 ncloses;
+static size_t		 nopens;
+static bool		 farewell;	/* on_close queues "4bye" */
+
+static int64_t
+test_clock(void)
+{
+	return (fake_now);
+}
+
+/*
+ * The test application: echoes every message, except "close-me", which
+ * closes the session gracefully, and "kick:<sid>", which closes session
+ * sid gracefully; records every close and, with farewell, queues a last
+ * message for the closing session.
+ */
+static int
+app_on_open(void *arg, struct eio_ctx *ctx, const char *sid)
+{
+	(void)arg;
+	(void)ctx;
+	(void)sid;
+	nopens++;
+	return (0);
+}
+
+static int
+app_on_message(void *arg, struct eio_ctx *ctx, const char *sid, bool binary,
+    const char *data, size_t len)
+{
+	(void)arg;
+	char	other[STORE_SID_MAX + 1];
+
+	if (!binary && len == 8 && memcmp(data, "close-me", 8) == 0)
+		return (eio_close(ctx, sid, true, "forced close"));
+	if (!binary && len > 5 && len - 5 <= STORE_SID_MAX &&
+	    memcmp(data, "kick:", 5) == 0) {
+		memcpy(other, data + 5, len - 5);
+		other[len - 5] = '\0';
+		return (eio_close(ctx, other, true, "kicked"));
+	}
+	return (eio_send(ctx, sid, binary, data, len));
+}
+
+static void
+app_on_close(void *arg, struct eio_ctx *ctx, const char *sid,
+    const char *reason)
+{
+	(void)arg;
+	if (farewell)
+		ck_assert_int_eq(eio_send(ctx, sid, false, "bye", 3), 0);
+	if (ncloses < MAX_CLOSES) {
+		snprintf(closes[ncloses].sid, sizeof(closes[ncloses].sid),
+		    "%s", sid);
+		snprintf(closes[ncloses].reason,
+		    sizeof(closes[ncloses].reason), "%s", reason);
+	}
+	ncloses++;
+}
+
+static const struct eio_handler app = {
+	.path = "/engine.io",
+	.on_open = app_on_open,
+	.on_message = app_on_message,
+	.on_close = app_on_close,
+};
+
+/* A request built in memory; its body is served by fake_read_body. */
+struct fake_req {
+	struct http_request	 req;
+	char			 uri[512];
+	const char		*body;
+	size_t			 body_len;
+	int			 reads;
+	/* Called once from read_body, to overlap another request. */
+	void			(*during_read)(void);
+};
+
+static int
+fake_read_body(struct http_request *req, size_t max, struct buf *body)
+{
+	struct fake_req	*f = req->ctx;
+	void		(*during)(void) = f->during_read;
+
+	f->reads++;
+	f->during_read = NULL;
+	if (during != NULL)
+		during();
+	buf_reset(body);
+	if (f->body_len > max)
+		return (-EMSGSIZE);
+	buf_append(body, f->body, f->body_len);
+	return (0);
+}
+
+static void
+fake_init(struct fake_req *f, enum http_method method, const char *query,
+    const char *body, size_t body_len)
+{
+	static const char *names[] = { "GET", "POST", "OPTIONS", "PUT" };
+	int	n;
+
+	memset(f, 0, sizeof(*f));
+	n = snprintf(f->uri, sizeof(f->uri), "/engine.io/?%s", query);
+	ck_assert(n > 0 && (size_t)n < sizeof(f->uri));
+	f->req.method = method;
+	f->req.method_name = names[method];
+	f->req.uri = f->uri;
+	f->req.query = f->uri + strlen("/engine.io/?");
+	f->req.content_type = method == HTTP_POST ?
+	    "text/plain;charset=UTF-8" : NULL;
+	f->req.content_length = method == HTTP_POST ? (long long)body_len : -1;
+	f->req.read_body = fake_read_body;
+	f->req.ctx = f;
+	f->body = body;
+	f->body_len = body_len;
+}
+
+/* Fixture. */
+
+/*
+ * Each test's environment is a fresh directory under base, which main
+ * makes and removes: in fork mode a failing test exits in its child
+ * before its teardown runs, so main removes what it left.
+ */
+static void
+make_dir(void)
+{
+	int	n;
+
+	n = snprintf(dir, sizeof(dir), "%s/test-XXXXXX", base);
+	ck_assert(n > 0 && (size_t)n < sizeof(dir));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return (0);
+}
+
+/* Remove path and everything under it. */
+static void
+remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+remove_dir(void)
+{
+	if (dir[0] != '\0')
+		remove_tree(dir);
+	dir[0] = '\0';
+}
+
+/* Read the rings waiting on our bell; returns how many named sid. */
+static int
+drain_rings(const char *sid)
+{
+	char	got[STORE_SID_MAX + 1];
+	int64_t	sent;
+	int	n = 0;
+
+	while (bell_read(got, sizeof(got), &sent) == 1) {
+		if (sid != NULL && strcmp(got, sid) == 0)
+			n++;
+	}
+	return (n);
+}
+
+static struct eio_config
+test_config(void)
+{
+	struct eio_config	cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ping_interval = PING_INTERVAL;
+	cfg.ping_timeout = PING_TIMEOUT;
+	cfg.max_payload = MAX_PAYLOAD;
+	cfg.close_wait = CLOSE_WAIT;
+	cfg.body_timeout = BODY_TIMEOUT;
+	cfg.clock = test_clock;
+	return (cfg);
+}
+
+static void
+setup(void)
+{
+	struct store_config	scfg;
+	struct eio_config	ecfg = test_config();
+
+	drain_rings(NULL);
+	make_dir();
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.path = dir;
+	scfg.map_size = 16u * 1024 * 1024;
+	scfg.max_readers = 126;
+	scfg.sync = STORE_SYNC_NONE;
+	scfg.instance = bell_self();
+	ck_assert_int_eq(store_open(&scfg, &st), 0);
+	e = eio_new(&ecfg, st);
+	eio_add_handler(e, &app);
+	fake_now = T0;
+	memset(closes, 0, sizeof(closes));
+	ncloses = 0;
+	nopens = 0;
+	farewell = false;
+	http_response_init(&r_test);
+	http_response_init(&r_helper);
+	http_response_init(&r_overlap);
+	big = NULL;
+	memset(&cors, 0, sizeof(cors));
+}
+
+static void
+teardown(void)
+{
+	http_response_clear(&r_test);
+	http_response_clear(&r_helper);
+	http_response_clear(&r_overlap);
+	free(big);
+	big = NULL;
+	eio_free(e);
+	e = NULL;
+	http_cors_clear(&cors);
+	store_close(st);
+	st = NULL;
+	remove_dir();
+	drain_rings(NULL);
+}
+
+/* Helpers.  Every request is served at fake_now. */
+
+static enum eio_result
+request(struct fake_req *f, struct http_response *resp, struct eio_wait *w)
+{
+	return (eio_handle(e, &f->req, fake_now, resp, w));
+}
+
+/* Fail unless resp is the reference server's error answer code. */
+static void
+check_error(const struct http_response *resp, int code)
+{
+	char	body[128];
+
+	snprintf(body, sizeof(body), "{\"code\":%d,\"message\":\"%s\"}", code,
+	    error_messages[code]);
+	ck_assert_int_eq(resp->status, code == 4 ? 403 : 400);
+	ck_assert_ptr_nonnull(resp->content_type);
+	ck_assert_str_eq(resp->content_type, "application/json");
+	ck_assert_str_eq(buf_str(&resp->body), body);
+}
+
+/* Fail unless resp is a 200 text answer with exactly body. */
+static void
+check_text(const struct http_response *resp, const char *body)
+{
+	ck_assert_int_eq(resp->status, 200);
+	ck_assert_ptr_nonnull(resp->content_type);
+	ck_assert_str_eq(resp->content_type, TEXT_PLAIN);
+	ck_assert_str_eq(buf_str(&resp->body), body);
+}
+
+/* Fail unless resp is status with no body and no Content-Type. */
+static void
+check_empty(const struct http_response *resp, int status)
+{
+	ck_assert_int_eq(resp->status, status);
+	ck_assert_ptr_null(resp->content_type);
+	ck_assert_uint_eq(resp->body.len, 0);
+}
+
+/* Handshake at fake_now; the new sid goes to sid. */
+static void
+handshake(char *sid)
+{
+	struct fake_req		f;
+	struct http_response	*resp = &r_helper;
+	struct eio_wait		w;
+	const char		*p, *q;
+
+	fake_init(&f, HTTP_GET, "EIO=4&transport=polling&t=abc", NULL, 0);
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(resp->status, 200);
+	p = buf_str(&resp->body);
+	ck_assert(strncmp(p, "0{\"sid\":\"", 9) == 0);
+	p += 9;
+	q = strchr(p, '"');
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq((size_t)(q - p), 20);
+	memcpy(sid, p, 20);
+	sid[20] = '\0';
+}
+
+static void
+sid_query(char *q, size_t size, const char *sid, const char *eio)
+{
+	int	n;
+
+	n = snprintf(q, size, "%stransport=polling&sid=%s&t=x", eio, sid);
+	ck_assert(n > 0 && (size_t)n < size);
+}
+
+/*
+ * A GET for sid at fake_now.  f must outlive a held request (resume uses
+ * it); resp is initialised by the caller.
+ */
+static enum eio_result
+get(struct fake_req *f, const char *sid, struct http_response *resp,
+    struct eio_wait *w)
+{
+	char	q[256];
+
+	sid_query(q, sizeof(q), sid, "EIO=4&");
+	fake_init(f, HTTP_GET, q, NULL, 0);
+	return (request(f, resp, w));
+}
+
+/* A GET that must answer at once with body. */
+static void
+get_text(const char *sid, const char *body)
+{
+	struct fake_req		f;
+	struct http_response	*resp = &r_helper;
+	struct eio_wait		w;
+
+	ck_assert_int_eq(get(&f, sid, resp, &w), EIO_DONE);
+	check_text(resp, body);
+}
+
+/* A GET that must be answered with error code. */
+static void
+get_error(const char *sid, int code)
+{
+	struct fake_req		f;
+	struct http_response	*resp = &r_helper;
+	struct eio_wait		w;
+
+	ck_assert_int_eq(get(&f, sid, resp, &w), EIO_DONE);
+	check_error(resp, code);
+}
+
+/* A GET that must be held; *w describes it. */
+static void
+get_held(struct fake_req *f, const char *sid, struct eio_wait *w)
+{
+	struct http_response	*resp = &r_helper;
+
+	ck_assert_int_eq(get(f, sid, resp, w), EIO_WAIT);
+	ck_assert_str_eq(w->sid, sid);
+}
+
+/* Resume the held GET w; it must answer with body. */
+static void
+resume_text(struct fake_req *f, struct eio_wait *w, bool shutdown,
+    const char *body)
+{
+	struct http_response	*resp = &r_helper;
+
+	ck_assert_int_eq(eio_resume(e, &f->req, w, fake_now, shutdown, resp),
+	    EIO_DONE);
+	check_text(resp, body);
+}
+
+/* Resume the held GET w; it must keep waiting. */
+static void
+resume_wait(struct fake_req *f, struct eio_wait *w)
+{
+	struct http_response	*resp = &r_helper;
+
+	ck_assert_int_eq(eio_resume(e, &f->req, w, fake_now, false, resp),
+	    EIO_WAIT);
+}
+
+/* POST body (len bytes) to sid with content type; returns the status. */
+static int
+post_typed(const char *sid, const char *body, size_t len, const char *type,
+    struct http_response *resp)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		q[256];
+
+	sid_query(q, sizeof(q), sid, "EIO=4&");
+	fake_init(&f, HTTP_POST, q, body, len);
+	f.req.content_type = type;
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(f.reads, 1);
+	return (resp->status);
+}
+
+/* POST text to sid; it must be answered "ok". */
+static void
+post_ok(const char *sid, const char *body)
+{
+	struct http_response	*resp = &r_helper;
+
+	post_typed(sid, body, strlen(body), "text/plain;charset=UTF-8",
+	    resp);
+	ck_assert_int_eq(resp->status, 200);
+	ck_assert_str_eq(resp->content_type, "text/html");
+	ck_assert_str_eq(buf_str(&resp->body), "ok");
+}
+
+static size_t
+count_sessions(void)
+{
+	struct store_txn	*t;
+	size_t			 n = 12345;
+
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	ck_assert_int_eq(store_session_count(t, &n), 0);
+	store_txn_abort(t);
+	return (n);
+}
+
+/* Fail unless exactly one close was seen, for sid, with reason. */
+static void
+check_closed_once(const char *sid, const char *reason)
+{
+	ck_assert_uint_eq(ncloses, 1);
+	ck_assert_str_eq(closes[0].sid, sid);
+	ck_assert_str_eq(closes[0].reason, reason);
+}
+
+/* Handshake. */
+
+START_TEST(test_handshake_answers_open_packet)
+{
+	struct fake_req		 f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		 w;
+	const char		*body;
+	char			 expect[256];
+	size_t			 i;
+
+	fake_init(&f, HTTP_GET, "EIO=4&transport=polling&t=Nabc", NULL, 0);
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(resp->status, 200);
+	ck_assert_str_eq(resp->content_type, TEXT_PLAIN);
+	ck_assert_str_eq(buf_str(&resp->headers), NO_STORE);
+
+	body = buf_str(&resp->body);
+	ck_assert_uint_gt(strlen(body), 29);
+	for (i = 9; i < 29; i++) {
+		char c = body[i];
+		ck_assert_msg((c >= 'A' && c <= 'Z') ||
+		    (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_',
+		    "sid char %zu is %#x", i - 9, (unsigned)(unsigned char)c);
+	}
+	snprintf(expect, sizeof(expect), "0{\"sid\":\"%.20s\",\"upgrades\":[],"
+	    "\"pingInterval\":300,\"pingTimeout\":200,\"maxPayload\":1000000}",
+	    body + 9);
+	ck_assert_str_eq(body, expect);
+	ck_assert_uint_eq(nopens, 1);
+	ck_assert_uint_eq(count_sessions(), 1);
+}
+END_TEST
+
+START_TEST(test_handshakes_make_different_sids)
+{
+	char	a[32], b[32];
+
+	handshake(a);
+	handshake(b);
+	ck_assert_str_ne(a, b);
+	ck_assert_uint_eq(count_sessions(), 2);
+}
+END_TEST
+
+START_TEST(test_path_without_handler_is_404)
+{
+	struct fake_req		f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		w;
+
+	fake_init(&f, HTTP_GET, "EIO=4&transport=polling", NULL, 0);
+	snprintf(f.uri, sizeof(f.uri), "/socket.io/?EIO=4&transport=polling");
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(resp->status, 404);
+	ck_assert_uint_eq(count_sessions(), 0);
+}
+END_TEST
+
+/* Errors: the reference server's table and check order. */
+
+#define KNOWN	"@"	/* a query with this sid gets a fresh session's */
+
+static const struct {
+	enum http_method	 method;
+	const char		*query;
+	const char		*origin;
+	int			 code;
+} error_rows[] = {
+	/* 1. transport */
+	{ HTTP_GET, "EIO=4", NULL, 0 },
+	{ HTTP_GET, "EIO=4&transport=websocket", NULL, 0 },
+	{ HTTP_GET, "EIO=4&transport=", NULL, 0 },
+	{ HTTP_POST, "EIO=4&sid=" KNOWN, NULL, 0 },
+	{ HTTP_GET, "EIO=4&transport=websocket&sid=" KNOWN, NULL, 0 },
+	{ HTTP_GET, "EIO=4", "http://a\nb", 0 },
+	/* 2. Origin */
+	{ HTTP_GET, "EIO=4&transport=polling", "http://a\x01" "b", 3 },
+	{ HTTP_GET, "EIO=4&transport=polling&sid=" UNKNOWN_SID,
+	    "http://a\rb", 3 },
+	{ HTTP_POST, "transport=polling", "x\x7f", 3 },
+	/* 3. sid */
+	{ HTTP_GET, "EIO=4&transport=polling&sid=" UNKNOWN_SID, NULL, 1 },
+	{ HTTP_GET, "transport=polling&sid=" UNKNOWN_SID, NULL, 1 },
+	{ HTTP_POST, "EIO=4&transport=polling&sid=" UNKNOWN_SID, NULL, 1 },
+	{ HTTP_POST, "EIO=3&transport=polling&sid=" UNKNOWN_SID, NULL, 1 },
+	{ HTTP_GET, "EIO=4&transport=polling&sid=short", NULL, 1 },
+	{ HTTP_GET, "EIO=4&transport=polling&sid=", NULL, 1 },
+	{ HTTP_GET, "EIO=3&transport=polling&sid=" KNOWN, NULL, 3 },
+	{ HTTP_GET, "transport=polling&sid=" KNOWN, NULL, 3 },
+	{ HTTP_POST, "EIO=3&transport=polling&sid=" KNOWN, NULL, 3 },
+	/* 4. method of a handshake */
+	{ HTTP_POST, "EIO=4&transport=polling", NULL, 2 },
+	{ HTTP_POST, "EIO=3&transport=polling", NULL, 2 },
+	{ HTTP_OTHER, "EIO=4&transport=polling", NULL, 2 },
+	/* 5. version of a handshake */
+	{ HTTP_GET, "EIO=3&transport=polling", NULL, 5 },
+	{ HTTP_GET, "transport=polling", NULL, 5 },
+	{ HTTP_GET, "EIO=abc&transport=polling", NULL, 5 },
+	{ HTTP_GET, "EIO=5&transport=polling", NULL, 5 },
+	{ HTTP_GET, "EIO=44&transport=polling", NULL, 5 },
+};
+
+START_TEST(test_error_table_answers_code_in_reference_order)
+{
+	struct fake_req		 f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		 w;
+	char			 sid[32], q[256];
+	const char		*at;
+
+	q[0] = '\0';
+	if ((at = strstr(error_rows[_i].query, KNOWN)) != NULL) {
+		handshake(sid);
+		snprintf(q, sizeof(q), "%.*s%s%s",
+		    (int)(at - error_rows[_i].query), error_rows[_i].query, sid,
+		    at + 1);
+	} else
+		snprintf(q, sizeof(q), "%s", error_rows[_i].query);
+	fake_init(&f, error_rows[_i].method, q, "4x", 2);
+	f.req.origin = error_rows[_i].origin;
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	check_error(resp, error_rows[_i].code);
+	/* No error creates a session or closes one. */
+	ck_assert_uint_eq(count_sessions(), at != NULL ? 1 : 0);
+	ck_assert_uint_eq(ncloses, 0);
+}
+END_TEST
+
+START_TEST(test_known_sid_with_eio3_is_bad_request_and_keeps_session)
+{
+	struct fake_req		 f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		 w;
+	char			 sid[32], q[256];
+
+	handshake(sid);
+	sid_query(q, sizeof(q), sid, "EIO=3&");
+	fake_init(&f, HTTP_GET, q, NULL, 0);
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	check_error(resp, 3);
+	fake_init(&f, HTTP_POST, q, "4x", 2);
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	check_error(resp, 3);
+
+	/* The POST's body was not handled; the session works. */
+	ck_assert_uint_eq(ncloses, 0);
+	post_ok(sid, "4still-here");
+	get_text(sid, "4still-here");
+}
+END_TEST
+
+START_TEST(test_put_with_known_sid_is_500_empty_and_keeps_session)
+{
+	struct fake_req		 f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		 w;
+	char			 sid[32], q[256];
+
+	handshake(sid);
+	sid_query(q, sizeof(q), sid, "EIO=4&");
+	fake_init(&f, HTTP_OTHER, q, NULL, 0);
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	check_empty(resp, 500);
+
+	ck_assert_uint_eq(ncloses, 0);
+	post_ok(sid, "4x");
+	get_text(sid, "4x");
+}
+END_TEST
+
+START_TEST(test_put_with_unknown_sid_is_unknown_sid)
+{
+	struct fake_req		f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		w;
+
+	fake_init(&f, HTTP_OTHER,
+	    "EIO=4&transport=polling&sid=" UNKNOWN_SID, NULL, 0);
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	check_error(resp, 1);
+}
+END_TEST
+
+START_TEST(test_errors_carry_cors_headers_when_enabled)
+{
+	struct eio_config	 cfg = test_config();
+	struct fake_req		 f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		 w;
+
+	/* The fixture's server, again with CORS for any origin. */
+	ck_assert_int_eq(http_cors_parse("*", &cors), 0);
+	cfg.cors = cors;
+	eio_free(e);
+	e = eio_new(&cfg, st);
+	eio_add_handler(e, &app);
+	fake_init(&f, HTTP_GET, "EIO=4&transport=websocket", NULL, 0);
+	f.req.origin = "https://a.example";
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	check_error(resp, 0);
+	ck_assert_str_eq(buf_str(&resp->headers),
+	    "Access-Control-Allow-Origin: *\r\n");
+}
+END_TEST
+
+/* Long-polling. */
+
+START_TEST(test_get_with_nothing_queued_waits_until_ping_time)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	fake_now = T0 + 50;
+	get_held(&f, sid, &w);
+	ck_assert(w.deadline == T0 + PING_INTERVAL);
+	ck_assert_uint_eq(w.from, 0);
+	ck_assert_uint_eq(w.to, 0);
+	ck_assert_int_eq(w.endpoint, 1);
+	ck_assert_uint_ne(w.token, 0);
+}
+END_TEST
+
+START_TEST(test_held_get_resumed_before_news_keeps_waiting)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	get_held(&f, sid, &w);
+	fake_now = T0 + 100;
+	resume_wait(&f, &w);
+	ck_assert(w.deadline == T0 + PING_INTERVAL);
+}
+END_TEST
+
+START_TEST(test_post_message_rings_and_resumed_get_gets_echo)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	get_held(&f, sid, &w);
+	ck_assert_int_eq(drain_rings(sid), 0);
+	fake_now = T0 + 10;
+	post_ok(sid, "4hi");
+	ck_assert_int_eq(drain_rings(sid), 1);
+	resume_text(&f, &w, false, "4hi");
+	ck_assert_uint_eq(w.from, 0);
+	ck_assert_uint_eq(w.to, 1);
+}
+END_TEST
+
+START_TEST(test_queued_packets_go_out_in_one_answer)
+{
+	char	sid[32];
+
+	handshake(sid);
+	post_ok(sid, "4a" RS "4b" RS "bAQIDBA==");
+	post_ok(sid, "4\xc3\xa9\xe2\x82\xac");
+	get_text(sid, "4a" RS "4b" RS "bAQIDBA==" RS "4\xc3\xa9\xe2\x82\xac");
+}
+END_TEST
+
+START_TEST(test_answered_batch_is_not_sent_twice)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	post_ok(sid, "4one");
+	get_text(sid, "4one");
+	get_held(&f, sid, &w);
+	post_ok(sid, "4two");
+	resume_text(&f, &w, false, "4two");
+}
+END_TEST
+
+START_TEST(test_lost_answer_goes_out_again)
+{
+	struct fake_req		f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		w;
+	char			sid[32];
+
+	handshake(sid);
+	post_ok(sid, "4a" RS "4b");
+	ck_assert_int_eq(get(&f, sid, resp, &w), EIO_DONE);
+	check_text(resp, "4a" RS "4b");
+	ck_assert_uint_eq(w.from, 0);
+	ck_assert_uint_eq(w.to, 2);
+
+	eio_answer_failed(e, &w);
+	post_ok(sid, "4c");
+	get_text(sid, "4a" RS "4b" RS "4c");
+	/* That answer arrived: nothing is left to send. */
+	get_held(&f, sid, &w);
+}
+END_TEST
+
+START_TEST(test_second_get_is_400_and_held_get_gets_close)
+{
+	struct fake_req		 f, f2;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		 w, w2;
+	char			 sid[32];
+
+	handshake(sid);
+	get_held(&f, sid, &w);
+	ck_assert_int_eq(get(&f2, sid, resp, &w2), EIO_DONE);
+	check_empty(resp, 400);
+	ck_assert_int_eq(drain_rings(sid), 1);
+	check_closed_once(sid, "transport error");
+
+	resume_text(&f, &w, false, "1");
+	get_error(sid, 1);
+	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_shutdown_resume_answers_noop_and_keeps_session)
+{
+	struct fake_req	f, f2;
+	struct eio_wait	w, w2;
+	char		sid[32];
+
+	handshake(sid);
+	get_held(&f, sid, &w);
+	resume_text(&f, &w, true, "6");
+	ck_assert_uint_eq(ncloses, 0);
+
+	/* The next GET is a fresh hold, not a second GET. */
+	get_held(&f2, sid, &w2);
+	post_ok(sid, "4after");
+	resume_text(&f2, &w2, false, "4after");
+	ck_assert_uint_eq(ncloses, 0);
+}
+END_TEST
+
+START_TEST(test_superseded_held_get_gets_noop)
+{
+	struct fake_req	f, f2;
+	struct eio_wait	w, w2;
+	char		sid[32];
+
+	handshake(sid);
+	get_held(&f, sid, &w);
+	resume_text(&f, &w, true, "6");
+	get_held(&f2, sid, &w2);
+	/* The first request, resumed again, is no longer the held one. */
+	resume_text(&f, &w, false, "6");
+	post_ok(sid, "4x");
+	resume_text(&f2, &w2, false, "4x");
+}
+END_TEST
+
+/* Heartbeat. */
+
+START_TEST(test_held_get_gets_ping_at_ping_time)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	get_held(&f, sid, &w);
+	fake_now = T0 + PING_INTERVAL - 1;
+	resume_wait(&f, &w);
+	fake_now = T0 + PING_INTERVAL;
+	resume_text(&f, &w, false, "2");
+}
+END_TEST
+
+START_TEST(test_get_after_ping_time_gets_ping)
+{
+	char	sid[32];
+
+	handshake(sid);
+	fake_now = T0 + PING_INTERVAL + 50;
+	get_text(sid, "2");
+}
+END_TEST
+
+START_TEST(test_ping_is_queued_behind_waiting_packets)
+{
+	char	sid[32];
+
+	handshake(sid);
+	post_ok(sid, "4a");
+	fake_now = T0 + PING_INTERVAL;
+	get_text(sid, "4a" RS "2");
+}
+END_TEST
+
+START_TEST(test_get_after_ping_waits_for_pong_deadline)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	fake_now = T0 + PING_INTERVAL;
+	get_text(sid, "2");
+	fake_now = T0 + PING_INTERVAL + 10;
+	get_held(&f, sid, &w);
+	ck_assert(w.deadline == T0 + PING_INTERVAL + PING_TIMEOUT);
+}
+END_TEST
+
+START_TEST(test_pong_rearms_ping_interval_after_the_pong)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	fake_now = T0 + PING_INTERVAL;
+	get_text(sid, "2");
+	fake_now = T0 + 400;
+	post_ok(sid, "3");
+	get_held(&f, sid, &w);
+	ck_assert(w.deadline == T0 + 400 + PING_INTERVAL);
+
+	/* The old pong deadline passes harmlessly. */
+	fake_now = T0 + PING_INTERVAL + PING_TIMEOUT;
+	ck_assert_int_eq(eio_sweep(e, fake_now), 0);
+	resume_wait(&f, &w);
+	fake_now = T0 + 400 + PING_INTERVAL - 1;
+	resume_wait(&f, &w);
+	fake_now = T0 + 400 + PING_INTERVAL;
+	resume_text(&f, &w, false, "2");
+	ck_assert_uint_eq(ncloses, 0);
+}
+END_TEST
+
+START_TEST(test_pong_rings_held_get_which_waits_for_new_ping_time)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	fake_now = T0 + PING_INTERVAL;
+	get_text(sid, "2");
+	get_held(&f, sid, &w);
+	ck_assert(w.deadline == T0 + PING_INTERVAL + PING_TIMEOUT);
+	fake_now = T0 + 350;
+	post_ok(sid, "3probe");
+	ck_assert_int_eq(drain_rings(sid), 1);
+	resume_wait(&f, &w);
+	ck_assert(w.deadline == T0 + 350 + PING_INTERVAL);
+}
+END_TEST
+
+START_TEST(test_pong_without_ping_changes_nothing)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	fake_now = T0 + 100;
+	post_ok(sid, "3");
+	get_held(&f, sid, &w);
+	ck_assert(w.deadline == T0 + PING_INTERVAL);
+}
+END_TEST
+
+START_TEST(test_sweep_closes_session_whose_pong_is_late)
+{
+	char	sid[32];
+
+	handshake(sid);
+	ck_assert_int_eq(eio_sweep(e, T0 + PING_INTERVAL + PING_TIMEOUT - 1),
+	    0);
+	ck_assert_uint_eq(ncloses, 0);
+	ck_assert_int_eq(eio_sweep(e, T0 + PING_INTERVAL + PING_TIMEOUT), 1);
+	check_closed_once(sid, "ping timeout");
+	ck_assert_uint_eq(count_sessions(), 0);
+
+	fake_now = T0 + PING_INTERVAL + PING_TIMEOUT + 1;
+	get_error(sid, 1);
+	ck_assert_int_eq(eio_sweep(e, fake_now + 100000), 0);
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_sweep_after_ping_sent_closes_at_pong_deadline)
+{
+	char	sid[32];
+
+	handshake(sid);
+	fake_now = T0 + PING_INTERVAL + 20;
+	get_text(sid, "2");
+	ck_assert_int_eq(eio_sweep(e, T0 + PING_INTERVAL + PING_TIMEOUT - 1),
+	    0);
+	ck_assert_uint_eq(ncloses, 0);
+	ck_assert_int_eq(eio_sweep(e, T0 + PING_INTERVAL + PING_TIMEOUT), 1);
+	check_closed_once(sid, "ping timeout");
+	get_error(sid, 1);
+}
+END_TEST
+
+START_TEST(test_late_pong_closes_held_get_with_close)
+{
+	struct fake_req	f, f2;
+	struct eio_wait	w, w2;
+	char		sid[32];
+
+	handshake(sid);
+	get_held(&f, sid, &w);
+	fake_now = T0 + PING_INTERVAL;
+	resume_text(&f, &w, false, "2");
+	get_held(&f2, sid, &w2);
+	ck_assert(w2.deadline == T0 + PING_INTERVAL + PING_TIMEOUT);
+
+	drain_rings(NULL);
+	fake_now = w2.deadline;
+	ck_assert_int_eq(eio_sweep(e, fake_now), 1);
+	check_closed_once(sid, "ping timeout");
+	ck_assert_int_eq(drain_rings(sid), 1);
+	resume_text(&f2, &w2, false, "1");
+	get_error(sid, 1);
+	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_held_get_resumed_at_pong_deadline_gets_close)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	/* No sweep: the resume itself notices the late pong. */
+	handshake(sid);
+	fake_now = T0 + PING_INTERVAL;
+	get_text(sid, "2");
+	get_held(&f, sid, &w);
+	fake_now = w.deadline;
+	resume_text(&f, &w, false, "1");
+	check_closed_once(sid, "ping timeout");
+	get_error(sid, 1);
+}
+END_TEST
+
+START_TEST(test_get_after_pong_deadline_is_unknown_sid)
+{
+	char	sid[32];
+
+	handshake(sid);
+	fake_now = T0 + PING_INTERVAL + PING_TIMEOUT;
+	get_error(sid, 1);
+	check_closed_once(sid, "ping timeout");
+	ck_assert_uint_eq(count_sessions(), 0);
+}
+END_TEST
+
+/* Closing. */
+
+START_TEST(test_client_close_with_held_get_answers_noop)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	get_held(&f, sid, &w);
+	post_ok(sid, "1");
+	check_closed_once(sid, "transport close");
+	ck_assert_int_eq(drain_rings(sid), 1);
+	resume_text(&f, &w, false, "6");
+	get_error(sid, 1);
+	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_client_close_without_held_get_closes_at_once)
+{
+	char	sid[32];
+
+	handshake(sid);
+	post_ok(sid, "4lost" RS "1");
+	check_closed_once(sid, "transport close");
+	ck_assert_uint_eq(count_sessions(), 0);
+	get_error(sid, 1);
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_post_after_client_close_is_unknown_sid)
+{
+	struct http_response	*resp = &r_test;
+	char			sid[32];
+
+	handshake(sid);
+	post_ok(sid, "1");
+	post_typed(sid, "4x", 2, "text/plain", resp);
+	check_error(resp, 1);
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_octet_stream_post_is_400_and_closes)
+{
+	struct http_response	*resp = &r_test;
+	char			sid[32];
+
+	handshake(sid);
+	ck_assert_int_eq(post_typed(sid, "4x", 2, "application/octet-stream",
+	    resp), 400);
+	check_empty(resp, 400);
+	check_closed_once(sid, "transport error");
+	get_error(sid, 1);
+}
+END_TEST
+
+START_TEST(test_announced_body_over_max_payload_is_413_and_closes)
+{
+	struct fake_req		f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		w;
+	char			sid[32], q[256];
+
+	handshake(sid);
+	sid_query(q, sizeof(q), sid, "EIO=4&");
+	fake_init(&f, HTTP_POST, q, "4x", 2);
+	f.req.content_length = MAX_PAYLOAD + 1;
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	check_empty(resp, 413);
+	check_closed_once(sid, "transport error");
+	get_error(sid, 1);
+}
+END_TEST
+
+START_TEST(test_body_longer_than_announced_over_max_payload_is_413)
+{
+	struct fake_req		 f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		 w;
+	char			 sid[32], q[256];
+
+	big = malloc(MAX_PAYLOAD + 1);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'a', MAX_PAYLOAD + 1);
+	big[0] = '4';
+	handshake(sid);
+	sid_query(q, sizeof(q), sid, "EIO=4&");
+	fake_init(&f, HTTP_POST, q, big, MAX_PAYLOAD + 1);
+	f.req.content_length = 10;
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	check_empty(resp, 413);
+	check_closed_once(sid, "transport error");
+	get_error(sid, 1);
+}
+END_TEST
+
+START_TEST(test_body_of_exactly_max_payload_is_accepted)
+{
+	struct http_response	*resp = &r_test;
+	char			 sid[32];
+
+	big = malloc(MAX_PAYLOAD + 1);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'a', MAX_PAYLOAD);
+	big[0] = '4';
+	big[MAX_PAYLOAD] = '\0';
+	handshake(sid);
+	ck_assert_int_eq(post_typed(sid, big, MAX_PAYLOAD, "text/plain",
+	    resp), 200);
+	get_text(sid, big);
+	ck_assert_uint_eq(ncloses, 0);
+}
+END_TEST
+
+static const struct {
+	const char	*body;
+	size_t		 len;
+	const char	*reason;
+} closing_bodies[] = {
+	{ "", 0, "parse error" },
+	{ "abc", 3, "parse error" },
+	{ "2", 1, "transport error" },
+	{ "2probe", 6, "transport error" },
+	{ "0", 1, "parse error" },
+	{ "4\xff", 2, "parse error" },
+	{ "4a" RS RS "4b", 6, "parse error" },
+	{ "b!!", 3, "parse error" },
+};
+
+START_TEST(test_bad_post_body_closes_session)
+{
+	struct http_response	*resp = &r_test;
+	char			sid[32];
+
+	handshake(sid);
+	post_typed(sid, closing_bodies[_i].body, closing_bodies[_i].len,
+	    "text/plain;charset=UTF-8", resp);
+	/* Node answers ok, the official suite accepts a 400 too. */
+	ck_assert(resp->status == 200 || resp->status == 400);
+	check_closed_once(sid, closing_bodies[_i].reason);
+	ck_assert_uint_eq(count_sessions(), 0);
+	get_error(sid, 1);
+}
+END_TEST
+
+static const char *ignored_bodies[] = {
+	"6",
+	"5",
+	"6" RS "5",
+	"6junk",
+};
+
+START_TEST(test_noop_and_upgrade_posts_are_ignored)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	post_ok(sid, ignored_bodies[_i]);
+	ck_assert_uint_eq(ncloses, 0);
+	get_held(&f, sid, &w);
+	ck_assert(w.deadline == T0 + PING_INTERVAL);
+}
+END_TEST
+
+START_TEST(test_graceful_close_flushes_queue_then_noop_close)
+{
+	char	sid[32];
+
+	handshake(sid);
+	post_ok(sid, "4last" RS "4close-me" RS "4never");
+	check_closed_once(sid, "forced close");
+	/* Closing: a POST is accepted and ignored. */
+	post_ok(sid, "4ignored");
+	get_text(sid, "4last");
+	get_text(sid, "6" RS "1");
+	get_error(sid, 1);
+	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_graceful_close_without_queue_answers_noop_close)
+{
+	char	sid[32];
+
+	handshake(sid);
+	post_ok(sid, "4close-me");
+	get_text(sid, "6" RS "1");
+	get_error(sid, 1);
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_graceful_close_with_held_get_answers_close)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	get_held(&f, sid, &w);
+	post_ok(sid, "4close-me");
+	ck_assert_int_eq(drain_rings(sid), 1);
+	resume_text(&f, &w, false, "1");
+	get_error(sid, 1);
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_on_close_may_queue_last_packets_when_graceful)
+{
+	char	sid[32];
+
+	handshake(sid);
+	farewell = true;
+	post_ok(sid, "4close-me");
+	check_closed_once(sid, "forced close");
+	get_text(sid, "4bye");
+	get_text(sid, "6" RS "1");
+	get_error(sid, 1);
+}
+END_TEST
+
+START_TEST(test_on_close_packets_are_dropped_when_abrupt)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	farewell = true;
+	get_held(&f, sid, &w);
+	post_ok(sid, "1");
+	resume_text(&f, &w, false, "6");
+	get_error(sid, 1);
+}
+END_TEST
+
+START_TEST(test_closing_another_session_closes_it_once)
+{
+	char	a[32], b[32], msg[64];
+
+	handshake(a);
+	handshake(b);
+	snprintf(msg, sizeof(msg), "4kick:%s", b);
+	post_ok(a, msg);
+	check_closed_once(b, "kicked");
+	get_text(b, "6" RS "1");
+	get_error(b, 1);
+	/* The kicker goes on. */
+	post_ok(a, "4still");
+	get_text(a, "4still");
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_closing_another_session_keeps_its_last_packets)
+{
+	char	a[32], b[32], msg[64];
+
+	handshake(a);
+	handshake(b);
+	farewell = true;
+	snprintf(msg, sizeof(msg), "4kick:%s", b);
+	post_ok(a, msg);
+	check_closed_once(b, "kicked");
+	get_text(b, "4bye");
+	get_text(b, "6" RS "1");
+	get_error(b, 1);
+}
+END_TEST
+
+START_TEST(test_sweep_removes_closing_session_after_close_wait)
+{
+	char	sid[32];
+
+	handshake(sid);
+	fake_now = T0 + 10;
+	post_ok(sid, "4close-me");
+	ck_assert_uint_eq(count_sessions(), 1);
+	ck_assert_int_eq(eio_sweep(e, T0 + 10 + CLOSE_WAIT - 1), 0);
+	ck_assert_uint_eq(count_sessions(), 1);
+	ck_assert_int_eq(eio_sweep(e, T0 + 10 + CLOSE_WAIT), 1);
+	ck_assert_uint_eq(count_sessions(), 0);
+	fake_now = T0 + 10 + CLOSE_WAIT;
+	get_error(sid, 1);
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+START_TEST(test_held_get_of_expired_closing_session_gets_close)
+{
+	struct fake_req	f;
+	struct eio_wait	w;
+	char		sid[32];
+
+	handshake(sid);
+	fake_now = T0 + PING_INTERVAL;
+	get_text(sid, "2");
+	get_held(&f, sid, &w);
+	fake_now = T0 + PING_INTERVAL + PING_TIMEOUT;
+	ck_assert_int_eq(eio_sweep(e, fake_now), 1);
+	/* Nobody resumed it in time: the record goes. */
+	fake_now += CLOSE_WAIT;
+	ck_assert_int_eq(eio_sweep(e, fake_now), 1);
+	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_int_eq(drain_rings(sid), 2);
+	resume_text(&f, &w, false, "1");
+	ck_assert_uint_eq(ncloses, 1);
+}
+END_TEST
+
+/* Overlapping POSTs: the second arrives while the first is read. */
+static char	overlap_sid[32];
+static int	overlap_status;
+
+static void
+overlap_post(void)
+{
+	struct http_response	*resp = &r_overlap;
+
+	overlap_status = post_typed(overlap_sid, "4second", 7, "text/plain",
+	    resp);
+}
+
+START_TEST(test_second_post_while_first_is_read_is_400_and_closes)
+{
+	struct fake_req		f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		w;
+	char			q[256];
+
+	handshake(overlap_sid);
+	sid_query(q, sizeof(q), overlap_sid, "EIO=4&");
+	fake_init(&f, HTTP_POST, q, "4first", 6);
+	f.during_read = overlap_post;
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(overlap_status, 400);
+	ck_assert_int_ne(resp->status, 200);
+	check_closed_once(overlap_sid, "transport error");
+	get_error(overlap_sid, 1);
+}
+END_TEST
+
+static Suite *
+eio_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("eio");
+
+	tc = tcase_create("handshake");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_handshake_answers_open_packet);
+	tcase_add_test(tc, test_handshakes_make_different_sids);
+	tcase_add_test(tc, test_path_without_handler_is_404);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc,
+	    test_error_table_answers_code_in_reference_order, 0,
+	    nitems(error_rows));
+	tcase_add_test(tc,
+	    test_known_sid_with_eio3_is_bad_request_and_keeps_session);
+	tcase_add_test(tc,
+	    test_put_with_known_sid_is_500_empty_and_keeps_session);
+	tcase_add_test(tc, test_put_with_unknown_sid_is_unknown_sid);
+	tcase_add_test(tc, test_errors_carry_cors_headers_when_enabled);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("polling");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_get_with_nothing_queued_waits_until_ping_time);
+	tcase_add_test(tc, test_held_get_resumed_before_news_keeps_waiting);
+	tcase_add_test(tc, test_post_message_rings_and_resumed_get_gets_echo);
+	tcase_add_test(tc, test_queued_packets_go_out_in_one_answer);
+	tcase_add_test(tc, test_answered_batch_is_not_sent_twice);
+	tcase_add_test(tc, test_lost_answer_goes_out_again);
+	tcase_add_test(tc, test_second_get_is_400_and_held_get_gets_close);
+	tcase_add_test(tc, test_shutdown_resume_answers_noop_and_keeps_session);
+	tcase_add_test(tc, test_superseded_held_get_gets_noop);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("heartbeat");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_held_get_gets_ping_at_ping_time);
+	tcase_add_test(tc, test_get_after_ping_time_gets_ping);
+	tcase_add_test(tc, test_ping_is_queued_behind_waiting_packets);
+	tcase_add_test(tc, test_get_after_ping_waits_for_pong_deadline);
+	tcase_add_test(tc, test_pong_rearms_ping_interval_after_the_pong);
+	tcase_add_test(tc,
+	    test_pong_rings_held_get_which_waits_for_new_ping_time);
+	tcase_add_test(tc, test_pong_without_ping_changes_nothing);
+	tcase_add_test(tc, test_sweep_closes_session_whose_pong_is_late);
+	tcase_add_test(tc, test_sweep_after_ping_sent_closes_at_pong_deadline);
+	tcase_add_test(tc, test_late_pong_closes_held_get_with_close);
+	tcase_add_test(tc, test_held_get_resumed_at_pong_deadline_gets_close);
+	tcase_add_test(tc, test_get_after_pong_deadline_is_unknown_sid);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("post");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_octet_stream_post_is_400_and_closes);
+	tcase_add_test(tc,
+	    test_announced_body_over_max_payload_is_413_and_closes);
+	tcase_add_test(tc,
+	    test_body_longer_than_announced_over_max_payload_is_413);
+	tcase_add_test(tc, test_body_of_exactly_max_payload_is_accepted);
+	tcase_add_loop_test(tc, test_bad_post_body_closes_session, 0,
+	    nitems(closing_bodies));
+	tcase_add_loop_test(tc, test_noop_and_upgrade_posts_are_ignored, 0,
+	    nitems(ignored_bodies));
+	tcase_add_test(tc,
+	    test_second_post_while_first_is_read_is_400_and_closes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("close");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_client_close_with_held_get_answers_noop);
+	tcase_add_test(tc, test_client_close_without_held_get_closes_at_once);
+	tcase_add_test(tc, test_post_after_client_close_is_unknown_sid);
+	tcase_add_test(tc, test_graceful_close_flushes_queue_then_noop_close);
+	tcase_add_test(tc,
+	    test_graceful_close_without_queue_answers_noop_close);
+	tcase_add_test(tc, test_graceful_close_with_held_get_answers_close);
+	tcase_add_test(tc, test_on_close_may_queue_last_packets_when_graceful);
+	tcase_add_test(tc, test_on_close_packets_are_dropped_when_abrupt);
+	tcase_add_test(tc, test_closing_another_session_closes_it_once);
+	tcase_add_test(tc,
+	    test_closing_another_session_keeps_its_last_packets);
+	tcase_add_test(tc, test_sweep_removes_closing_session_after_close_wait);
+	tcase_add_test(tc, test_held_get_of_expired_closing_session_gets_close);
+	suite_add_tcase(s, tc);
+
+	return (s);
+}
+
+/* Make base, the directory every test's environment goes under. */
+static int
+make_base(void)
+{
+	const char	*tmp = getenv("TMPDIR");
+	int		 n;
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	n = snprintf(base, sizeof(base), "%s/sio-test-XXXXXX", tmp);
+	if (n < 0 || (size_t)n >= sizeof(base) || mkdtemp(base) == NULL) {
+		fprintf(stderr, "check_eio: cannot make a directory in %s\n",
+		    tmp);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 nfailed;
+
+	log_init("check_eio", LOG_LEVEL_ERROR);
+	if (bell_open() != 0) {
+		fprintf(stderr, "check_eio: bell_open failed\n");
+		return (EXIT_FAILURE);
+	}
+	if (make_base() != 0)
+		return (EXIT_FAILURE);
+	sr = srunner_create(eio_suite());
+	srunner_run_all(sr, CK_ENV);
+	nfailed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	remove_tree(base);
+	bell_close();
+	return (nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
