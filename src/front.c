@@ -1,0 +1,372 @@
+/*
+ * sio-fcgi: the FastCGI front.
+ *
+ * Facts it is built on (DEPLOY.md section 5): FCGX_Init's own SIGTERM
+ * handler only sets a flag, so main installs its handler first and
+ * shutdown(2) of the listening socket makes every FCGX_Accept_r return;
+ * FCGX_OpenSocket unlinks an existing path and binds INADDR_ANY for
+ * ":port", so both are checked here; stdin is always read to its end,
+ * or a kept connection breaks.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "bell.h"
+#include "front.h"
+#include "log.h"
+#include "park.h"
+#include "xmalloc.h"
+
+/* Never drain more than this from a client that keeps sending. */
+#define FRONT_DRAIN_MAX	(64 * 1024 * 1024)
+
+struct front_req {
+	FCGX_Request		 fcgx;
+	struct http_request	 req;
+	struct http_response	 resp;
+	struct eio_wait		 w;
+	struct park_entry	 pe;	/* first: see front_req_of() */
+	bool			 eof;	/* stdin read to its end */
+};
+
+static int		 front_fd = -1;
+static char		*front_path;	/* daemon socket file */
+static int		 front_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t front_stopping;
+
+static struct eio	*front_eio;
+static struct park	*front_park;
+
+static struct front_req *
+front_req_of(struct park_entry *pe)
+{
+	return ((struct front_req *)((char *)pe -
+	    offsetof(struct front_req, pe)));
+}
+
+static struct front_req *
+front_req_new(void)
+{
+	struct front_req	*fr;
+
+	fr = xcalloc(1, sizeof(*fr));
+	if (FCGX_InitRequest(&fr->fcgx, front_fd, 0) != 0)
+		fatalx("front: FCGX_InitRequest failed");
+	http_response_init(&fr->resp);
+	return (fr);
+}
+
+static void
+front_req_free(struct front_req *fr)
+{
+	if (fr == NULL)
+		return;
+	http_response_clear(&fr->resp);
+	FCGX_Free(&fr->fcgx, 1);
+	free(fr);
+}
+
+/*
+ * Read the body into body, at most max bytes; the rest is read and
+ * dropped.  See struct http_request.
+ */
+static int
+front_read_body(struct http_request *req, size_t max, struct buf *body)
+{
+	struct front_req	*fr = req->ctx;
+	char			 chunk[16384];
+	size_t			 total = 0;
+	int			 n;
+	bool			 over = false;
+
+	buf_reset(body);
+	while (!fr->eof) {
+		n = FCGX_GetStr(chunk, sizeof(chunk), fr->fcgx.in);
+		if (n > 0) {
+			total += (size_t)n;
+			if (total > max)
+				over = true;
+			else
+				buf_append(body, chunk, (size_t)n);
+		}
+		if (n < (int)sizeof(chunk)) {
+			fr->eof = true;
+			if (FCGX_GetError(fr->fcgx.in) != 0)
+				return (-EIO);
+		}
+		if (total > FRONT_DRAIN_MAX)
+			return (-EMSGSIZE);
+	}
+	if (over)
+		return (-EMSGSIZE);
+	return (0);
+}
+
+static enum http_method
+front_method(const char *m)
+{
+	if (m == NULL)
+		return (HTTP_OTHER);
+	if (strcmp(m, "GET") == 0)
+		return (HTTP_GET);
+	if (strcmp(m, "POST") == 0)
+		return (HTTP_POST);
+	if (strcmp(m, "OPTIONS") == 0)
+		return (HTTP_OPTIONS);
+	return (HTTP_OTHER);
+}
+
+/* Fill fr->req from the params; the strings live until Finish. */
+static void
+front_req_parse(struct front_req *fr)
+{
+	FCGX_ParamArray		 env = fr->fcgx.envp;
+	struct http_request	*req = &fr->req;
+	const char		*cl;
+	char			*end;
+
+	memset(req, 0, sizeof(*req));
+	req->method_name = FCGX_GetParam("REQUEST_METHOD", env);
+	req->method = front_method(req->method_name);
+	/* REQUEST_URI is the one variable all front servers agree on. */
+	req->uri = FCGX_GetParam("REQUEST_URI", env);
+	if (req->uri == NULL)
+		req->uri = FCGX_GetParam("SCRIPT_NAME", env);
+	req->query = FCGX_GetParam("QUERY_STRING", env);
+	req->origin = FCGX_GetParam("HTTP_ORIGIN", env);
+	req->content_type = FCGX_GetParam("CONTENT_TYPE", env);
+	req->acrh = FCGX_GetParam("HTTP_ACCESS_CONTROL_REQUEST_HEADERS",
+	    env);
+	req->content_length = -1;
+	cl = FCGX_GetParam("CONTENT_LENGTH", env);
+	if (cl != NULL && *cl != '\0') {
+		errno = 0;
+		req->content_length = strtoll(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || req->content_length < 0)
+			req->content_length = -1;
+	}
+	req->read_body = front_read_body;
+	req->ctx = fr;
+	fr->eof = false;
+}
+
+/* Write the answer and finish the request. */
+static void
+front_answer(struct front_req *fr)
+{
+	struct buf	head;
+	struct buf	dummy;
+	bool		failed = false;
+
+	buf_init(&head);
+	http_response_head(&fr->resp, &head);
+	if (FCGX_PutStr(head.data, (int)head.len, fr->fcgx.out) < 0 ||
+	    (fr->resp.body.len > 0 && FCGX_PutStr(fr->resp.body.data,
+	    (int)fr->resp.body.len, fr->fcgx.out) < 0) ||
+	    FCGX_FFlush(fr->fcgx.out) < 0)
+		failed = true;
+	buf_clear(&head);
+	if (!fr->eof) {
+		buf_init(&dummy);
+		(void)front_read_body(&fr->req, 0, &dummy);
+		buf_clear(&dummy);
+	}
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("front: %s %s -> %d%s", fr->req.method_name,
+		    fr->req.uri != NULL ? fr->req.uri : "-", fr->resp.status,
+		    failed ? " (write failed)" : "");
+	/* Never keep the connection: a kept one pins a thread (2.3). */
+	fr->fcgx.keepConnection = 0;
+	FCGX_Finish_r(&fr->fcgx);
+	if (failed && fr->w.to > fr->w.from)
+		eio_answer_failed(front_eio, &fr->w);
+}
+
+static bool
+front_resume(void *arg, struct park_entry *pe, bool shutdown)
+{
+	struct front_req	*fr = front_req_of(pe);
+
+	(void)arg;
+	if (eio_resume(front_eio, &fr->req, &fr->w, eio_now(), shutdown,
+	    &fr->resp) == EIO_WAIT) {
+		pe->deadline = fr->w.deadline;
+		pe->rung = 0;
+		return (true);
+	}
+	front_answer(fr);
+	if (pe->rung != 0 && log_enabled(LOG_LEVEL_DEBUG)) {
+		/* From the ringer's commit to our answer written. */
+		log_debug("front: woke sid=%s in %lld us", pe->sid,
+		    (long long)(bell_clock() - pe->rung));
+	}
+	front_req_free(fr);
+	return (false);
+}
+
+static void *
+front_worker(void *arg)
+{
+	struct front_req	*fr = NULL;
+
+	(void)arg;
+	while (!front_stopping) {
+		if (fr == NULL)
+			fr = front_req_new();
+		if (FCGX_Accept_r(&fr->fcgx) < 0)
+			break;
+		front_req_parse(fr);
+		if (eio_handle(front_eio, &fr->req, eio_now(), &fr->resp,
+		    &fr->w) == EIO_WAIT) {
+			strcpy(fr->pe.sid, fr->w.sid);
+			fr->pe.deadline = fr->w.deadline;
+			fr->pe.rung = 0;
+			park_add(front_park, &fr->pe);
+			fr = NULL;
+			continue;
+		}
+		front_answer(fr);
+	}
+	front_req_free(fr);
+	return (NULL);
+}
+
+/* A live socket at path means another daemon: refuse to steal it. */
+static bool
+front_path_in_use(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd, rc;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return (false);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (false);
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return (rc == 0);
+}
+
+int
+front_open(const struct front_config *cfg, const char **cause)
+{
+	const char	*addr = cfg->listen;
+	const char	*colon;
+
+	if (FCGX_Init() != 0) {
+		*cause = "FCGX_Init failed";
+		return (-1);
+	}
+	if (pipe(front_pipe) != 0) {
+		*cause = "pipe failed";
+		return (-1);
+	}
+	if (addr == NULL) {
+		if (FCGX_IsCGI()) {
+			*cause = "fd 0 is not a FastCGI listening socket; "
+			    "start me from a web server or use --listen";
+			return (-1);
+		}
+		front_fd = 0;
+		return (0);
+	}
+	if (strncmp(addr, "unix:", 5) == 0) {
+		addr += 5;
+		if (*addr == '\0') {
+			*cause = "empty socket path";
+			return (-1);
+		}
+		if (front_path_in_use(addr)) {
+			*cause = "socket path in use by a running server";
+			return (-1);
+		}
+		front_fd = FCGX_OpenSocket(addr, cfg->backlog);
+		if (front_fd >= 0)
+			front_path = xstrdup(addr);
+	} else {
+		colon = strrchr(addr, ':');
+		if (colon == NULL || colon == addr || colon[1] == '\0') {
+			/* libfcgi binds every interface for ":port". */
+			*cause = "--listen needs unix:PATH or HOST:PORT";
+			return (-1);
+		}
+		front_fd = FCGX_OpenSocket(addr, cfg->backlog);
+	}
+	if (front_fd < 0) {
+		*cause = "cannot open the listening socket";
+		return (-1);
+	}
+	return (0);
+}
+
+void
+front_close(void)
+{
+	if (front_path != NULL) {
+		unlink(front_path);
+		free(front_path);
+		front_path = NULL;
+	}
+}
+
+void
+front_shutdown(void)
+{
+	int	saved = errno;
+
+	front_stopping = 1;
+	if (front_pipe[1] != -1)
+		(void)!write(front_pipe[1], "x", 1);
+	errno = saved;
+}
+
+int
+front_run(const struct front_config *cfg, struct eio *e)
+{
+	pthread_t	*workers;
+	struct pollfd	 pfd;
+	int		 i, n = cfg->threads > 0 ? cfg->threads : 1;
+
+	front_eio = e;
+	front_park = park_start(front_resume, NULL);
+	workers = xcalloc((size_t)n, sizeof(*workers));
+	for (i = 0; i < n; i++) {
+		if ((errno = pthread_create(&workers[i], NULL, front_worker,
+		    NULL)) != 0)
+			fatal("front: pthread_create");
+	}
+
+	/* Wait for front_shutdown(), called from the signal handler. */
+	pfd.fd = front_pipe[0];
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, -1) == -1 && errno == EINTR)
+		;
+	log_info("front: shutting down, %zu held polls",
+	    park_count(front_park));
+
+	/* Held polls answer at once; then no new request is accepted. */
+	park_shutdown(front_park);
+	shutdown(front_fd, SHUT_RDWR);
+	for (i = 0; i < n; i++)
+		pthread_join(workers[i], NULL);
+	free(workers);
+	park_stop(front_park);
+	front_park = NULL;
+	return (0);
+}
