@@ -359,7 +359,7 @@ main(int argc, char **argv)
 	memset(&fc, 0, sizeof(fc));
 	fc.listen = o.listen;
 	fc.threads = (int)o.threads;
-	fc.backlog = 1024;
+	fc.backlog = 4096;	/* the kernel caps it at somaxconn */
 	if (front_open(&fc, &cause) != 0) {
 		log_error("%s", cause);
 		return (1);
