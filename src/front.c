@@ -171,6 +171,13 @@ front_answer(struct front_req *fr)
 	struct buf	dummy;
 	bool		failed = false;
 
+	/*
+	 * Log first: once the answer is written the client may act on it,
+	 * and the log must not show effects before their causes.
+	 */
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("front: %s %s -> %d", fr->req.method_name,
+		    fr->req.uri != NULL ? fr->req.uri : "-", fr->resp.status);
 	buf_init(&head);
 	http_response_head(&fr->resp, &head);
 	if (FCGX_PutStr(head.data, (int)head.len, fr->fcgx.out) < 0 ||
@@ -184,15 +191,15 @@ front_answer(struct front_req *fr)
 		(void)front_read_body(&fr->req, 0, &dummy);
 		buf_clear(&dummy);
 	}
-	if (log_enabled(LOG_LEVEL_DEBUG))
-		log_debug("front: %s %s -> %d%s", fr->req.method_name,
-		    fr->req.uri != NULL ? fr->req.uri : "-", fr->resp.status,
-		    failed ? " (write failed)" : "");
 	/* Never keep the connection: a kept one pins a thread (2.3). */
 	fr->fcgx.keepConnection = 0;
 	FCGX_Finish_r(&fr->fcgx);
-	if (failed && fr->w.to > fr->w.from)
-		eio_answer_failed(front_eio, &fr->w);
+	if (failed) {
+		log_info("front: writing a %d answer failed (client gone)",
+		    fr->resp.status);
+		if (fr->w.to > fr->w.from)
+			eio_answer_failed(front_eio, &fr->w);
+	}
 }
 
 static bool
