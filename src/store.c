@@ -30,7 +30,18 @@ struct store {
 	MDB_dbi		 queue;
 	MDB_dbi		 timers;
 	MDB_dbi		 meta;
+	MDB_dbi		 kv[STORE_T_COUNT];
 	uint64_t	 instance;
+};
+
+static const char *store_kv_names[STORE_T_COUNT] = {
+	[STORE_T_SIO_SOCKETS] = "sio_sockets",
+	[STORE_T_SIO_EIO] = "sio_eio",
+	[STORE_T_SIO_ROOMS] = "sio_rooms",
+	[STORE_T_SIO_SOCKROOMS] = "sio_sockrooms",
+	[STORE_T_SIO_ACKS] = "sio_acks",
+	[STORE_T_SIO_PARTIAL] = "sio_partial",
+	[STORE_T_APP] = "app",
 };
 
 struct store_ring {
@@ -119,7 +130,7 @@ store_open(const struct store_config *cfg, struct store **stp)
 	struct store	*st;
 	MDB_txn		*txn;
 	unsigned int	 flags = MDB_NOTLS;
-	int		 rc, dead;
+	int		 rc, dead, i;
 
 	if ((rc = store_mkdirs(cfg->path)) != 0) {
 		log_error("store: cannot create %s: %s", cfg->path,
@@ -136,7 +147,7 @@ store_open(const struct store_config *cfg, struct store **stp)
 		free(st);
 		return (store_err("env_create", rc));
 	}
-	if ((rc = mdb_env_set_maxdbs(st->env, 16)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(st->env, 32)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, cfg->max_readers)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, cfg->map_size)) != 0)
 		goto fail;
@@ -160,6 +171,13 @@ store_open(const struct store_config *cfg, struct store **stp)
 	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
+	}
+	for (i = 0; i < STORE_T_COUNT; i++) {
+		if ((rc = mdb_dbi_open(txn, store_kv_names[i], MDB_CREATE,
+		    &st->kv[i])) != 0) {
+			mdb_txn_abort(txn);
+			goto fail;
+		}
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto fail;
@@ -624,4 +642,96 @@ store_lease_take(struct store *st, const char *name, int64_t now,
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return (store_err("commit", rc));
 	return (1);
+}
+
+/* Generic tables. */
+
+static int
+store_kv_key(enum store_table tb, const void *key, size_t klen, MDB_val *k)
+{
+	if ((unsigned)tb >= STORE_T_COUNT || klen == 0 ||
+	    klen > STORE_KEY_MAX)
+		return (-EINVAL);
+	k->mv_data = (void *)key;
+	k->mv_size = klen;
+	return (0);
+}
+
+int
+store_kv_get(struct store_txn *t, enum store_table tb, const void *key,
+    size_t klen, struct buf *val)
+{
+	MDB_val	k, v;
+	int	rc;
+
+	if ((rc = store_kv_key(tb, key, klen, &k)) != 0)
+		return (rc);
+	if ((rc = mdb_get(t->txn, t->st->kv[tb], &k, &v)) != 0)
+		return (store_err("kv_get", rc));
+	buf_reset(val);
+	buf_append(val, v.mv_data, v.mv_size);
+	return (0);
+}
+
+int
+store_kv_put(struct store_txn *t, enum store_table tb, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	MDB_val	k, v;
+	int	rc;
+
+	if ((rc = store_kv_key(tb, key, klen, &k)) != 0)
+		return (rc);
+	v.mv_data = (void *)val;
+	v.mv_size = vlen;
+	return (store_err("kv_put", mdb_put(t->txn, t->st->kv[tb], &k, &v,
+	    0)));
+}
+
+int
+store_kv_del(struct store_txn *t, enum store_table tb, const void *key,
+    size_t klen)
+{
+	MDB_val	k;
+	int	rc;
+
+	if ((rc = store_kv_key(tb, key, klen, &k)) != 0)
+		return (rc);
+	return (store_err("kv_del", mdb_del(t->txn, t->st->kv[tb], &k,
+	    NULL)));
+}
+
+int
+store_kv_scan(struct store_txn *t, enum store_table tb, const void *prefix,
+    size_t plen, int (*fn)(void *, const void *, size_t, const void *,
+    size_t), void *arg)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	int		 rc, r = 0;
+
+	if ((unsigned)tb >= STORE_T_COUNT || plen > STORE_KEY_MAX)
+		return (-EINVAL);
+	if ((rc = mdb_cursor_open(t->txn, t->st->kv[tb], &c)) != 0)
+		return (store_err("cursor_open", rc));
+	if (plen > 0) {
+		k.mv_data = (void *)prefix;
+		k.mv_size = plen;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	} else
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if ((r = fn(arg, k.mv_data, k.mv_size, v.mv_data,
+		    v.mv_size)) != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (r < 0)
+		return (r);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return (store_err("kv_scan", rc));
+	return (0);
 }

@@ -84,7 +84,7 @@ enum store_tail {
  * bump STORE_SESSION_VERSION when the layout changes.  Times are
  * CLOCK_REALTIME milliseconds, shared by all processes.
  */
-#define STORE_SESSION_VERSION	1
+#define STORE_SESSION_VERSION	2
 struct store_session {
 	uint32_t	version;
 	uint8_t		state;		/* enum store_session_state */
@@ -114,6 +114,8 @@ struct store_session {
 	uint64_t	post_instance;
 	uint64_t	post_token;
 	int64_t		post_started;
+	/* The application's own timer (connectTimeout): 0 when none. */
+	int64_t		app_deadline;
 };
 
 /* Read the record of sid into *s.  -ENOENT when there is none. */
@@ -157,6 +159,41 @@ int	store_queue_trim(struct store_txn *, const char *sid, uint64_t from,
  */
 int	store_timer_due(struct store_txn *, int64_t now, size_t max,
 	    int (*fn)(struct store_txn *, const char *sid, void *), void *arg);
+
+/*
+ * Tables of the layers above Engine.IO, as plain ordered key/value maps.
+ * Keys are at most STORE_KEY_MAX bytes and compare as bytes; the record
+ * layouts belong to the layer that owns the table.
+ */
+#define STORE_KEY_MAX	500
+enum store_table {
+	STORE_T_SIO_SOCKETS = 0,	/* socket id -> socket record */
+	STORE_T_SIO_EIO,		/* eio sid, nsp -> socket id */
+	STORE_T_SIO_ROOMS,		/* nsp, room, socket id -> empty */
+	STORE_T_SIO_SOCKROOMS,		/* socket id, room -> empty */
+	STORE_T_SIO_ACKS,		/* socket id, ack id -> tag */
+	STORE_T_SIO_PARTIAL,		/* eio sid -> binary packet in progress */
+	STORE_T_APP,			/* the application's own */
+	STORE_T_COUNT,
+};
+
+/* Put the value of key into val (replacing its contents); -ENOENT. */
+int	store_kv_get(struct store_txn *, enum store_table, const void *key,
+	    size_t klen, struct buf *val);
+int	store_kv_put(struct store_txn *, enum store_table, const void *key,
+	    size_t klen, const void *val, size_t vlen);
+/* Remove key; -ENOENT when it was not there. */
+int	store_kv_del(struct store_txn *, enum store_table, const void *key,
+	    size_t klen);
+/*
+ * Call fn for each key that starts with prefix, in key order, with key
+ * and value borrowed for the call.  fn returns 0 to go on, > 0 to stop
+ * (store_kv_scan then returns 0) or < 0 to fail with that error.  fn
+ * must not write to the table being scanned: collect, then change.
+ */
+int	store_kv_scan(struct store_txn *, enum store_table, const void *prefix,
+	    size_t plen, int (*fn)(void *arg, const void *key, size_t klen,
+	    const void *val, size_t vlen), void *arg);
 
 /*
  * Take or renew the named lease for this process's instance until
