@@ -124,6 +124,22 @@ eio_ctx_txn(struct eio_ctx *ctx)
 	return (ctx->txn);
 }
 
+int64_t
+eio_ctx_now(struct eio_ctx *ctx)
+{
+	return (ctx->now);
+}
+
+int
+eio_set_timer(struct eio_ctx *ctx, int64_t deadline)
+{
+	if (ctx->s == NULL || ctx->deleted ||
+	    ctx->s->state != STORE_SESSION_OPEN)
+		return (-ENOENT);
+	ctx->s->app_deadline = deadline;
+	return (0);
+}
+
 static const struct eio_handler *
 eio_handler_of(struct eio *e, int endpoint)
 {
@@ -185,8 +201,8 @@ eio_answer_failure(struct http_response *resp, int rc)
 
 /* Session bookkeeping. */
 
-static void
-eio_new_sid(char *sid)
+void
+eio_id_new(char *sid)
 {
 	unsigned char	raw[EIO_SID_BYTES];
 	struct buf	b;
@@ -229,10 +245,15 @@ eio_sid_is_wellformed(const char *sid)
 static int64_t
 eio_deadline(const struct store_session *s)
 {
+	int64_t	d;
+
 	if (s->state == STORE_SESSION_CLOSING)
 		return (s->closing_until);
 	/* A ping due and not fetched counts as sent when due. */
-	return (s->ping_at + s->ping_timeout);
+	d = s->ping_at + s->ping_timeout;
+	if (s->app_deadline != 0 && s->app_deadline < d)
+		d = s->app_deadline;
+	return (d);
 }
 
 /* When a held GET of s must be looked at again. */
@@ -807,7 +828,7 @@ eio_handshake(struct eio *e, const struct eio_handler *h, int endpoint,
 		return;
 	}
 	for (tries = 0; tries < 4; tries++) {
-		eio_new_sid(sid);
+		eio_id_new(sid);
 		rc = store_session_put(ctx.txn, sid, &s, true);
 		if (rc != -EEXIST)
 			break;
@@ -1056,6 +1077,16 @@ eio_sweep_one(struct store_txn *txn, const char *sid, void *arg)
 	/* Take the entry out; eio_ctx_put() files the next deadline. */
 	if ((rc = store_session_set_timer(txn, sid, &s, 0)) != 0)
 		return (rc);
+	if (s.state == STORE_SESSION_OPEN && s.app_deadline != 0 &&
+	    ctx.now >= s.app_deadline) {
+		const struct eio_handler *h = eio_handler_of(ctx.e, s.endpoint);
+
+		s.app_deadline = 0;
+		if (h != NULL && h->on_timer != NULL)
+			h->on_timer(h->arg, &ctx, sid);
+	}
+	if (ctx.deleted)
+		return (0);
 	if (s.state == STORE_SESSION_OPEN) {
 		if (ctx.now >= s.ping_at + (int64_t)s.ping_timeout &&
 		    (rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,

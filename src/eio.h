@@ -50,6 +50,8 @@ struct eio_handler {
 	/* The session is closed, exactly once, with a reason. */
 	void		(*on_close)(void *arg, struct eio_ctx *, const char *sid,
 			    const char *reason);
+	/* The deadline set with eio_set_timer() passed (run by the sweep). */
+	void		(*on_timer)(void *arg, struct eio_ctx *, const char *sid);
 	void		*arg;
 };
 
@@ -104,6 +106,13 @@ void	eio_answer_failed(struct eio *, const struct eio_wait *);
  */
 int	eio_sweep(struct eio *, int64_t now);
 
+/*
+ * Write a new random id into id (EIO_ID_LEN characters and a NUL): 120
+ * bits from the kernel's CSPRNG in base64url.
+ */
+#define EIO_ID_LEN	20
+void	eio_id_new(char *id);
+
 /* The current time in the clock the store uses (CLOCK_REALTIME, ms). */
 int64_t	eio_now(void);
 
@@ -123,5 +132,13 @@ int	eio_close(struct eio_ctx *, const char *sid, bool graceful,
 	    const char *reason);
 /* The transaction of the request, for application tables in the store. */
 struct store_txn *eio_ctx_txn(struct eio_ctx *);
+/* The time the request is handled at (ms, eio_now() clock). */
+int64_t	eio_ctx_now(struct eio_ctx *);
+/*
+ * Arm (deadline > 0) or disarm (0) the application timer of the session
+ * being handled: on_timer runs once when it passes, even if no request
+ * arrives.  Returns 0 or -ENOENT when the session is closed.
+ */
+int	eio_set_timer(struct eio_ctx *, int64_t deadline);
 
 #endif
