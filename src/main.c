@@ -15,10 +15,12 @@
 #include <string.h>
 
 #include "bell.h"
+#include "conformance.h"
 #include "echo.h"
 #include "eio.h"
 #include "front.h"
 #include "log.h"
+#include "sio.h"
 #include "store.h"
 #include "sweep.h"
 
@@ -78,7 +80,7 @@ static const struct option_def {
 	{ "db", OPT_DB, 1, "SIO_DB", "DIR",
 	  "LMDB environment directory (default " SIO_DEFAULT_DB ")" },
 	{ "app", OPT_APP, 1, "SIO_APP", "NAME",
-	  "application: echo (default echo)" },
+	  "application: echo or conformance (default echo)" },
 	{ "ping-interval", OPT_PING_INTERVAL, 1, "SIO_PING_INTERVAL", "MS",
 	  "ping interval (default 25000)" },
 	{ "ping-timeout", OPT_PING_TIMEOUT, 1, "SIO_PING_TIMEOUT", "MS",
@@ -304,6 +306,8 @@ main(int argc, char **argv)
 	struct store		*st;
 	struct eio		*e;
 	struct sweep		*sw;
+	struct sio		*sio = NULL;
+	struct sio_config	 sioc;
 	struct sigaction	 sa;
 	const char		*cause;
 	int			 level, sync, rc;
@@ -320,9 +324,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "sio-fcgi: --sync: full, meta or none\n");
 		return (2);
 	}
-	if (strcmp(o.app, "echo") != 0) {
-		fprintf(stderr, "sio-fcgi: unknown app: %s (known: echo)\n",
-		    o.app);
+	if (strcmp(o.app, "echo") != 0 && strcmp(o.app, "conformance") != 0) {
+		fprintf(stderr, "sio-fcgi: unknown app: %s (known: echo, "
+		    "conformance)\n", o.app);
 		return (2);
 	}
 	memset(&cors, 0, sizeof(cors));
@@ -381,6 +385,13 @@ main(int argc, char **argv)
 	ec.cors = cors;
 	e = eio_new(&ec, st);
 	eio_add_handler(e, &echo_handler);
+	if (strcmp(o.app, "conformance") == 0) {
+		/* The official suites' app at /socket.io, echo beside it. */
+		memset(&sioc, 0, sizeof(sioc));
+		sioc.connect_timeout = o.connect_timeout;
+		sio = sio_new(&sioc, "/socket.io", conformance_namespaces);
+		eio_add_handler(e, sio_eio_handler(sio));
+	}
 
 	/* Often enough that a late pong is seen within a fraction of it. */
 	period = o.ping_timeout / 4;
@@ -396,6 +407,7 @@ main(int argc, char **argv)
 
 	sweep_stop(sw);
 	eio_free(e);
+	sio_free(sio);
 	store_close(st);
 	bell_close();
 	front_close();
