@@ -81,6 +81,7 @@ static const char *eio_tails[] = {
 static int	eio_close_mode(struct eio_ctx *, const char *,
 		    enum eio_close_mode, const char *);
 static int	eio_ctx_commit(struct eio_ctx *, struct http_response *);
+static const struct eio_handler *eio_handler_of(struct eio *, int);
 
 int64_t
 eio_now(void)
@@ -122,6 +123,17 @@ struct store_txn *
 eio_ctx_txn(struct eio_ctx *ctx)
 {
 	return (ctx->txn);
+}
+
+void *
+eio_ctx_handler_arg(struct eio_ctx *ctx)
+{
+	const struct eio_handler	*h;
+
+	if (ctx->s == NULL ||
+	    (h = eio_handler_of(ctx->e, ctx->s->endpoint)) == NULL)
+		return (NULL);
+	return (h->arg);
 }
 
 int64_t

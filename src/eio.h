@@ -132,6 +132,8 @@ int	eio_close(struct eio_ctx *, const char *sid, bool graceful,
 	    const char *reason);
 /* The transaction of the request, for application tables in the store. */
 struct store_txn *eio_ctx_txn(struct eio_ctx *);
+/* The arg of the handler that serves the session being handled. */
+void	*eio_ctx_handler_arg(struct eio_ctx *);
 /* The time the request is handled at (ms, eio_now() clock). */
 int64_t	eio_ctx_now(struct eio_ctx *);
 /*

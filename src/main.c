@@ -36,6 +36,7 @@ struct options {
 	long long	 ping_timeout;
 	long long	 max_payload;
 	long long	 connect_timeout;
+	long long	 recovery;
 	const char	*cors_origin;
 	long long	 threads;
 	const char	*log_level;
@@ -53,6 +54,7 @@ enum {
 	OPT_PING_TIMEOUT,
 	OPT_MAX_PAYLOAD,
 	OPT_CONNECT_TIMEOUT,
+	OPT_RECOVERY,
 	OPT_CORS_ORIGIN,
 	OPT_THREADS,
 	OPT_LOG_LEVEL,
@@ -89,6 +91,8 @@ static const struct option_def {
 	  "largest POST body (default 1000000)" },
 	{ "connect-timeout", OPT_CONNECT_TIMEOUT, 1, "SIO_CONNECT_TIMEOUT",
 	  "MS", "time to join a namespace (default 45000)" },
+	{ "recovery", OPT_RECOVERY, 1, "SIO_RECOVERY", "MS",
+	  "connection state recovery window, 0 = off (default 0)" },
 	{ "cors-origin", OPT_CORS_ORIGIN, 1, "SIO_CORS_ORIGIN", "LIST",
 	  "\"*\" or comma-separated allowed origins (default none)" },
 	{ "threads", OPT_THREADS, 1, "SIO_THREADS", "N",
@@ -170,6 +174,9 @@ set_option(struct options *o, const struct option_def *d, const char *v)
 		break;
 	case OPT_CONNECT_TIMEOUT:
 		o->connect_timeout = parse_number(d->name, v, 1, INT_MAX);
+		break;
+	case OPT_RECOVERY:
+		o->recovery = parse_number(d->name, v, 0, INT_MAX);
 		break;
 	case OPT_CORS_ORIGIN:
 		o->cors_origin = v;
@@ -389,6 +396,7 @@ main(int argc, char **argv)
 		/* The official suites' app at /socket.io, echo beside it. */
 		memset(&sioc, 0, sizeof(sioc));
 		sioc.connect_timeout = o.connect_timeout;
+		sioc.recovery = o.recovery;
 		sio = sio_new(&sioc, "/socket.io", conformance_namespaces);
 		eio_add_handler(e, sio_eio_handler(sio));
 	}

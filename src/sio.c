@@ -9,8 +9,16 @@
  *   SIO_SOCKROOMS  socket id NUL room -> empty (to leave them all)
  *   SIO_ACKS       socket id NUL ack id (big-endian) -> tag
  *   SIO_PARTIAL    eio sid -> a binary packet waiting for attachments
+ *   SIO_LOG        offset -> an event kept for connection state recovery
+ *   SIO_RECOVERY   pid -> a socket lost abruptly, kept for recovery
+ *   SIO_RECTIME    time, pid -> empty: the order in which they expire
+ *   SIO_META       "offset" -> the last offset given out
  * A binary packet's attachments may come in later POSTs, served by other
- * processes, so the reassembly state is stored too.
+ * processes, so the reassembly state is stored too.  With recovery on,
+ * every event without an ack id gets the next offset as its last
+ * argument and is logged once with its target (rooms, exclusions), as
+ * the reference server's adapter does; a socket that comes back gets
+ * the logged events after its offset whose target it was in.
  */
 #include "config.h"
 
@@ -26,7 +34,8 @@
 #include "xmalloc.h"
 
 #define SIO_ROOM_MAX		255
-#define SIO_SOCK_VERSION	1
+#define SIO_SOCK_VERSION	2
+#define SIO_TRIM_BATCH		64	/* expired entries dropped per write */
 #define SIO_TAG_MAX		63
 
 struct sio {
@@ -43,6 +52,8 @@ struct sio_socket {
 	char				 sid[EIO_ID_LEN + 1];
 	char				 eio_sid[STORE_SID_MAX + 1];
 	char				 nsp[SIO_NSP_MAX + 1];
+	char				 pid[EIO_ID_LEN + 1];
+	bool				 recovered;
 };
 
 struct sio_ack {
@@ -60,6 +71,17 @@ struct sio_sock_rec {
 	uint64_t	next_ack;
 	int64_t		connected;
 	char		eio_sid[STORE_SID_MAX + 1];
+	char		pid[EIO_ID_LEN + 1];	/* "" without recovery */
+	char		pad2[2];
+};
+
+/* The fixed part of a log entry; meta JSON, text and parts follow. */
+struct sio_log_hdr {
+	int64_t		time;
+	uint32_t	meta_len;
+	uint32_t	text_len;
+	uint32_t	nbins;
+	uint32_t	pad;
 };
 
 /* The fixed part of a partial binary packet; text and parts follow. */
@@ -254,7 +276,7 @@ sio_rec_put(struct sio_socket *sock, struct sio_sock_rec *rec,
 static void
 sio_encode_event(struct buf *out, const char *nsp, bool has_id,
     uint64_t id, const char *event, struct json_object *args,
-    const struct sio_bins *bins)
+    const struct sio_bins *bins, const char *offset)
 {
 	struct sio_packet	 p;
 	size_t			 i, n;
@@ -272,6 +294,8 @@ sio_encode_event(struct buf *out, const char *nsp, bool has_id,
 	for (i = 0; i < n; i++)
 		json_object_array_add(p.data,
 		    json_object_get(json_object_array_get_idx(args, i)));
+	if (offset != NULL)
+		json_object_array_add(p.data, json_object_new_string(offset));
 	sio_packet_encode(&p, out);
 	sio_packet_clear(&p);
 }
@@ -314,16 +338,185 @@ sio_send_packet(struct eio_ctx *ctx, const char *eio_sid,
 	return (rc);
 }
 
+/* Recovery: the log of events, and offsets. */
+
+static void
+sio_be64(char *be, uint64_t n)
+{
+	int	i;
+
+	for (i = 7; i >= 0; i--) {
+		be[i] = (char)(n & 0xff);
+		n >>= 8;
+	}
+}
+
+static int
+sio_offset_next(struct eio_ctx *ctx, uint64_t *n)
+{
+	struct store_txn	*txn = eio_ctx_txn(ctx);
+	struct buf		 v;
+	int			 rc;
+
+	*n = 0;
+	buf_init(&v);
+	rc = store_kv_get(txn, STORE_T_SIO_META, "offset", 6, &v);
+	if (rc == 0 && v.len == sizeof(*n))
+		memcpy(n, v.data, sizeof(*n));
+	buf_clear(&v);
+	if (rc != 0 && rc != -ENOENT)
+		return (rc);
+	(*n)++;
+	return (store_kv_put(txn, STORE_T_SIO_META, "offset", 6, n,
+	    sizeof(*n)));
+}
+
+/* Drop the oldest entries of a time-ordered table past the window. */
+struct sio_expired {
+	struct sio_list	keys;
+	int64_t		before;
+	bool		by_key;		/* time is the key's first 8 bytes */
+};
+
+static int
+sio_expired_fn(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct sio_expired	*x = arg;
+	struct sio_log_hdr	 hdr;
+	const unsigned char	*k = key;
+	int64_t			 t = 0;
+	size_t			 i;
+
+	if (x->by_key) {
+		for (i = 0; i < 8 && i < klen; i++)
+			t = (t << 8) | k[i];
+	} else {
+		if (vlen < sizeof(hdr))
+			return (1);
+		memcpy(&hdr, val, sizeof(hdr));
+		t = hdr.time;
+	}
+	if (t >= x->before || x->keys.n >= SIO_TRIM_BATCH)
+		return (1);
+	sio_list_add(&x->keys, key, klen);
+	return (0);
+}
+
+static int
+sio_trim_expired(struct sio *sio, struct eio_ctx *ctx, enum store_table tb)
+{
+	struct store_txn	*txn = eio_ctx_txn(ctx);
+	struct sio_expired	 x;
+	size_t			 i;
+	int			 rc;
+
+	memset(&x, 0, sizeof(x));
+	x.before = eio_ctx_now(ctx) - sio->cfg.recovery;
+	x.by_key = tb == STORE_T_SIO_RECTIME;
+	/* Log keys are 8 bytes; time-index keys 8 bytes and a pid. */
+	rc = store_kv_scan(txn, tb, NULL, 0, sio_expired_fn, &x);
+	for (i = 0; rc == 0 && i < x.keys.n; i++) {
+		size_t len = tb == STORE_T_SIO_LOG ? 8 :
+		    8 + strlen(x.keys.v[i] + 8);
+		if (tb == STORE_T_SIO_RECTIME)
+			(void)store_kv_del(txn, STORE_T_SIO_RECOVERY,
+			    x.keys.v[i] + 8, strlen(x.keys.v[i] + 8));
+		rc = store_kv_del(txn, tb, x.keys.v[i], len);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	sio_list_clear(&x.keys);
+	return (rc);
+}
+
+/*
+ * Encode an event for target.  With recovery on, it gets the next
+ * offset as its last argument and is logged with its target.
+ */
+static int
+sio_encode_logged(struct eio_ctx *ctx, const struct sio_target *t,
+    const char *event, struct json_object *args,
+    const struct sio_bins *bins, struct buf *out)
+{
+	struct sio		*sio = eio_ctx_handler_arg(ctx);
+	struct sio_log_hdr	 hdr;
+	struct json_object	*meta, *a;
+	struct buf		 v, m;
+	uint64_t		 n;
+	size_t			 i;
+	char			 offset[17], be[8];
+	int			 rc;
+
+	if (sio == NULL || sio->cfg.recovery <= 0) {
+		sio_encode_event(out, t->nsp, false, 0, event, args, bins,
+		    NULL);
+		return (0);
+	}
+	if ((rc = sio_offset_next(ctx, &n)) != 0)
+		return (rc);
+	snprintf(offset, sizeof(offset), "%016llx", (unsigned long long)n);
+	sio_encode_event(out, t->nsp, false, 0, event, args, bins, offset);
+
+	meta = json_object_new_object();
+	json_object_object_add(meta, "n", json_object_new_string(t->nsp));
+	a = json_object_new_array();
+	for (i = 0; i < t->nrooms; i++)
+		json_object_array_add(a, json_object_new_string(t->rooms[i]));
+	json_object_object_add(meta, "r", a);
+	a = json_object_new_array();
+	for (i = 0; i < t->nexcept; i++)
+		json_object_array_add(a, json_object_new_string(t->except[i]));
+	json_object_object_add(meta, "x", a);
+	if (t->except_socket != NULL)
+		json_object_object_add(meta, "s",
+		    json_object_new_string(t->except_socket));
+	buf_init(&m);
+	sio_json_encode(meta, &m);
+	json_object_put(meta);
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.time = eio_ctx_now(ctx);
+	hdr.meta_len = (uint32_t)m.len;
+	hdr.text_len = (uint32_t)out->len;
+	hdr.nbins = bins != NULL ? (uint32_t)bins->n : 0;
+	buf_init(&v);
+	buf_append(&v, &hdr, sizeof(hdr));
+	buf_append(&v, m.data, m.len);
+	buf_append(&v, out->data, out->len);
+	for (i = 0; i < hdr.nbins; i++) {
+		uint32_t len = (uint32_t)bins->v[i].len;
+
+		buf_append(&v, &len, sizeof(len));
+		buf_append(&v, bins->v[i].data, len);
+	}
+	sio_be64(be, n);
+	rc = store_kv_put(eio_ctx_txn(ctx), STORE_T_SIO_LOG, be, sizeof(be),
+	    v.data, v.len);
+	buf_clear(&v);
+	buf_clear(&m);
+	if (rc == 0)
+		rc = sio_trim_expired(sio, ctx, STORE_T_SIO_LOG);
+	return (rc);
+}
+
 int
 sio_emit(struct sio_socket *sock, const char *event, struct json_object *args,
     const struct sio_bins *bins)
 {
-	struct buf	out;
-	int		rc;
+	struct sio_target	 t;
+	const char		*room = sock->sid;
+	struct buf		 out;
+	int			 rc;
 
+	memset(&t, 0, sizeof(t));
+	t.nsp = sock->nsp;
+	t.rooms = &room;
+	t.nrooms = 1;
 	buf_init(&out);
-	sio_encode_event(&out, sock->nsp, false, 0, event, args, bins);
-	rc = sio_send_encoded(sock->ctx, sock->eio_sid, &out, bins);
+	rc = sio_encode_logged(sock->ctx, &t, event, args, bins, &out);
+	if (rc == 0)
+		rc = sio_send_encoded(sock->ctx, sock->eio_sid, &out, bins);
 	buf_clear(&out);
 	return (rc);
 }
@@ -357,7 +550,7 @@ sio_emit_ack(struct sio_socket *sock, const char *event,
 	if ((rc = store_kv_put(eio_ctx_txn(sock->ctx), STORE_T_SIO_ACKS,
 	    k.data, k.len, tag, strlen(tag))) != 0)
 		goto out;
-	sio_encode_event(&out, sock->nsp, true, id, event, args, bins);
+	sio_encode_event(&out, sock->nsp, true, id, event, args, bins, NULL);
 	rc = sio_send_encoded(sock->ctx, sock->eio_sid, &out, bins);
 out:
 	buf_clear(&data);
@@ -557,7 +750,8 @@ sio_broadcast(struct eio_ctx *ctx, const struct sio_target *t,
 	qsort(order, n, 2 * sizeof(char *), sio_strcmp);
 
 	buf_init(&out);
-	sio_encode_event(&out, t->nsp, false, 0, event, args, bins);
+	if ((rc = sio_encode_logged(ctx, t, event, args, bins, &out)) != 0)
+		n = 0;
 	for (i = 0; i < n; i++) {
 		j = 2 * i;
 		if (i > 0 && strcmp(order[j], order[j - 2]) == 0)
@@ -640,12 +834,89 @@ sio_socket_ctx(const struct sio_socket *sock)
 	return (sock->ctx);
 }
 
+bool
+sio_socket_recovered(const struct sio_socket *sock)
+{
+	return (sock->recovered);
+}
+
 /* Connecting and disconnecting. */
 
 /*
  * Remove a socket for good: its handler first (it may still emit to the
  * others), then its rooms, pending acks and records.
  */
+/* The reasons after which a socket may come back (socket.io 4.8). */
+static bool
+sio_reason_is_recoverable(const char *reason)
+{
+	static const char *const reasons[] = {
+		"transport error", "transport close", "forced close",
+		"ping timeout", "server shutting down", "forced server close",
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(reasons); i++) {
+		if (strcmp(reason, reasons[i]) == 0)
+			return (true);
+	}
+	return (false);
+}
+
+/*
+ * Keep what a lost socket needs to come back: id, namespace, rooms and
+ * data, under its pid, until the recovery window passes.
+ */
+static int
+sio_socket_persist(struct sio *sio, struct sio_socket *sock,
+    const struct sio_list *rooms)
+{
+	struct store_txn	*txn = eio_ctx_txn(sock->ctx);
+	struct sio_sock_rec	 rec;
+	struct json_object	*o, *a, *d = NULL;
+	struct buf		 data, v, k;
+	size_t			 i;
+	char			 be[8];
+	int			 rc;
+
+	buf_init(&data);
+	if ((rc = sio_rec_get(sock, &rec, &data)) != 0 || rec.pid[0] == '\0') {
+		buf_clear(&data);
+		return (rc);
+	}
+	if (data.len > 0)
+		d = sio_json_parse(data.data, data.len);
+	o = json_object_new_object();
+	json_object_object_add(o, "sid", json_object_new_string(sock->sid));
+	json_object_object_add(o, "nsp", json_object_new_string(sock->nsp));
+	json_object_object_add(o, "t",
+	    json_object_new_int64(eio_ctx_now(sock->ctx)));
+	a = json_object_new_array();
+	for (i = 0; i < rooms->n; i++)
+		json_object_array_add(a, json_object_new_string(rooms->v[i]));
+	json_object_object_add(o, "rooms", a);
+	if (d != NULL)
+		json_object_object_add(o, "data", d);
+	buf_init(&v);
+	sio_json_encode(o, &v);
+	json_object_put(o);
+	rc = store_kv_put(txn, STORE_T_SIO_RECOVERY, rec.pid,
+	    strlen(rec.pid), v.data, v.len);
+	buf_init(&k);
+	sio_be64(be, (uint64_t)eio_ctx_now(sock->ctx));
+	buf_append(&k, be, sizeof(be));
+	buf_append_str(&k, rec.pid);
+	if (rc == 0)
+		rc = store_kv_put(txn, STORE_T_SIO_RECTIME, k.data, k.len,
+		    "", 0);
+	if (rc == 0)
+		rc = sio_trim_expired(sio, sock->ctx, STORE_T_SIO_RECTIME);
+	buf_clear(&k);
+	buf_clear(&v);
+	buf_clear(&data);
+	return (rc);
+}
+
 static int
 sio_socket_remove(struct sio_socket *sock, const char *reason)
 {
@@ -664,6 +935,9 @@ sio_socket_remove(struct sio_socket *sock, const char *reason)
 	buf_append_str(&k, sock->sid);	/* the prefix "sid\0" */
 	buf_append_char(&k, '\0');
 	rc = sio_scan(sock->ctx, STORE_T_SIO_SOCKROOMS, &k, &rooms, NULL);
+	if (rc == 0 && sock->sio->cfg.recovery > 0 &&
+	    sio_reason_is_recoverable(reason))
+		rc = sio_socket_persist(sock->sio, sock, &rooms);
 	for (i = 0; rc == 0 && i < rooms.n; i++)
 		rc = sio_leave_internal(sock, rooms.v[i]);
 	if (rc == 0)
@@ -766,6 +1040,273 @@ sio_refuse(struct eio_ctx *ctx, const char *eio_sid, const char *nsp,
 	return (rc);
 }
 
+/*
+ * Make the records of a socket: rec, the session's entry, the room of
+ * everyone and its own room.
+ */
+static int
+sio_socket_create(struct sio_socket *sock, const char *data, size_t dlen)
+{
+	struct sio_sock_rec	rec;
+	struct buf		k;
+	int			rc;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.connected = eio_ctx_now(sock->ctx);
+	snprintf(rec.eio_sid, sizeof(rec.eio_sid), "%s", sock->eio_sid);
+	snprintf(rec.pid, sizeof(rec.pid), "%s", sock->pid);
+	buf_init(&k);
+	sio_key2(&k, sock->eio_sid, sock->nsp);
+	if ((rc = sio_rec_put(sock, &rec, data, dlen)) == 0 &&
+	    (rc = store_kv_put(eio_ctx_txn(sock->ctx), STORE_T_SIO_EIO,
+	    k.data, k.len, sock->sid, strlen(sock->sid))) == 0 &&
+	    (rc = sio_join_internal(sock, "")) == 0)
+		rc = sio_join_internal(sock, sock->sid);
+	buf_clear(&k);
+	return (rc);
+}
+
+/* Answer the CONNECT, cancel connectTimeout, run on_connection. */
+static int
+sio_connected(struct sio_socket *sock, struct json_object *auth)
+{
+	struct json_object	*reply;
+	int			 rc;
+
+	reply = json_object_new_object();
+	json_object_object_add(reply, "sid", json_object_new_string(sock->sid));
+	if (sock->pid[0] != '\0')
+		json_object_object_add(reply, "pid",
+		    json_object_new_string(sock->pid));
+	rc = sio_send_packet(sock->ctx, sock->eio_sid, SIO_PKT_CONNECT,
+	    sock->nsp, reply);
+	json_object_put(reply);
+	/* Joining any namespace cancels connectTimeout for good. */
+	if (rc == 0)
+		rc = eio_set_timer(sock->ctx, 0);
+	log_debug("sio: sid=%s joined %s as %s%s", sock->eio_sid, sock->nsp,
+	    sock->sid, sock->recovered ? " (recovered)" : "");
+	if (rc == 0 && sock->ns->on_connection != NULL)
+		sock->ns->on_connection(sock->ns->arg, sock, auth);
+	return (rc);
+}
+
+/* Is a logged event for this socket, given its rooms? */
+static bool
+sio_log_targets(struct json_object *meta, const char *nsp, const char *sid,
+    const struct sio_list *rooms)
+{
+	struct json_object	*v, *a;
+	size_t			 i, n;
+	bool			 in = false;
+
+	if (!json_object_object_get_ex(meta, "n", &v) ||
+	    strcmp(json_object_get_string(v), nsp) != 0)
+		return (false);
+	if (json_object_object_get_ex(meta, "s", &v) &&
+	    strcmp(json_object_get_string(v), sid) == 0)
+		return (false);
+	if (json_object_object_get_ex(meta, "x", &a)) {
+		n = json_object_array_length(a);
+		for (i = 0; i < n; i++) {
+			if (sio_list_has(rooms, json_object_get_string(
+			    json_object_array_get_idx(a, i))))
+				return (false);
+		}
+	}
+	if (!json_object_object_get_ex(meta, "r", &a))
+		return (false);
+	n = json_object_array_length(a);
+	if (n == 0)
+		return (true);		/* everyone */
+	for (i = 0; i < n && !in; i++)
+		in = sio_list_has(rooms, json_object_get_string(
+		    json_object_array_get_idx(a, i)));
+	return (in);
+}
+
+struct sio_replay {
+	struct sio_socket	*sock;
+	const struct sio_list	*rooms;
+	int			 rc;
+};
+
+static int
+sio_replay_fn(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct sio_replay	*r = arg;
+	struct sio_log_hdr	 hdr;
+	struct sio_bin		 v[SIO_MAX_ATTACHMENTS];
+	struct sio_bins		 bins;
+	struct json_object	*meta;
+	struct buf		 text;
+	const char		*q, *end = (const char *)val + vlen;
+	uint32_t		 len;
+	size_t			 i;
+
+	(void)key;
+	(void)klen;
+	if (vlen < sizeof(hdr))
+		return (0);
+	memcpy(&hdr, val, sizeof(hdr));
+	q = (const char *)val + sizeof(hdr);
+	if ((size_t)(end - q) < (size_t)hdr.meta_len + hdr.text_len ||
+	    hdr.nbins > SIO_MAX_ATTACHMENTS)
+		return (0);
+	meta = sio_json_parse(q, hdr.meta_len);
+	q += hdr.meta_len;
+	if (meta == NULL || !sio_log_targets(meta, r->sock->nsp, r->sock->sid,
+	    r->rooms)) {
+		json_object_put(meta);
+		return (0);
+	}
+	json_object_put(meta);
+	buf_init(&text);
+	buf_append(&text, q, hdr.text_len);
+	q += hdr.text_len;
+	for (i = 0; i < hdr.nbins; i++) {
+		if (end - q < (ptrdiff_t)sizeof(len))
+			break;
+		memcpy(&len, q, sizeof(len));
+		q += sizeof(len);
+		if ((size_t)(end - q) < len)
+			break;
+		v[i].data = q;
+		v[i].len = len;
+		q += len;
+	}
+	bins.v = v;
+	bins.n = i;
+	r->rc = sio_send_encoded(r->sock->ctx, r->sock->eio_sid, &text, &bins);
+	buf_clear(&text);
+	return (r->rc != 0 ? -1 : 0);
+}
+
+/*
+ * Connection state recovery: a CONNECT with the pid and offset of a
+ * socket lost abruptly within the window, whose offset is still logged,
+ * gets the same socket back (id, pid, rooms, data) and the events it
+ * missed, before the CONNECT reply as Node sends them.  Middlewares are
+ * skipped.  Returns 1 when recovered, 0 when a normal CONNECT must
+ * follow, or -errno.
+ */
+static int
+sio_recover(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
+    const struct sio_namespace *ns, struct sio_packet *p)
+{
+	struct store_txn	*txn = eio_ctx_txn(ctx);
+	struct json_object	*jpid, *joff, *saved = NULL, *v, *a;
+	struct sio_socket	 sock;
+	struct sio_list		 rooms = { 0 };
+	struct sio_replay	 r;
+	struct buf		 val, data, k;
+	unsigned long long	 off;
+	const char		*pid, *offset;
+	char			*end, be[8];
+	size_t			 i, n;
+	int64_t			 t;
+	int			 rc;
+
+	if (!json_object_is_type(p->data, json_type_object) ||
+	    !json_object_object_get_ex(p->data, "pid", &jpid) ||
+	    !json_object_object_get_ex(p->data, "offset", &joff) ||
+	    !json_object_is_type(jpid, json_type_string) ||
+	    !json_object_is_type(joff, json_type_string))
+		return (0);
+	pid = json_object_get_string(jpid);
+	offset = json_object_get_string(joff);
+	if (strlen(pid) != EIO_ID_LEN || strlen(offset) != 16)
+		return (0);
+	errno = 0;
+	off = strtoull(offset, &end, 16);
+	if (errno != 0 || *end != '\0')
+		return (0);
+
+	buf_init(&val);
+	buf_init(&data);
+	buf_init(&k);
+	rc = store_kv_get(txn, STORE_T_SIO_RECOVERY, pid, strlen(pid), &val);
+	if (rc == 0)
+		saved = sio_json_parse(val.data, val.len);
+	if (rc != 0 || saved == NULL ||
+	    !json_object_object_get_ex(saved, "nsp", &v) ||
+	    strcmp(json_object_get_string(v), p->nsp) != 0 ||
+	    !json_object_object_get_ex(saved, "t", &v) ||
+	    (t = json_object_get_int64(v)) + sio->cfg.recovery <
+	    eio_ctx_now(ctx) ||
+	    !json_object_object_get_ex(saved, "sid", &v)) {
+		rc = rc == -ENOENT ? 0 : rc;
+		goto out;
+	}
+	/* The offset must still be in the log. */
+	sio_be64(be, off);
+	if ((rc = store_kv_get(txn, STORE_T_SIO_LOG, be, sizeof(be),
+	    &k)) != 0) {
+		rc = rc == -ENOENT ? 0 : rc;
+		goto out;
+	}
+
+	memset(&sock, 0, sizeof(sock));
+	sock.sio = sio;
+	sock.ctx = ctx;
+	sock.ns = ns;
+	sock.recovered = true;
+	snprintf(sock.sid, sizeof(sock.sid), "%s", json_object_get_string(v));
+	snprintf(sock.eio_sid, sizeof(sock.eio_sid), "%s", eio_sid);
+	snprintf(sock.nsp, sizeof(sock.nsp), "%s", p->nsp);
+	snprintf(sock.pid, sizeof(sock.pid), "%s", pid);
+	if (json_object_object_get_ex(saved, "data", &v))
+		sio_json_encode(v, &data);
+	if ((rc = sio_socket_create(&sock, data.data, data.len)) != 0)
+		goto out;
+	if (json_object_object_get_ex(saved, "rooms", &a)) {
+		n = json_object_array_length(a);
+		for (i = 0; rc == 0 && i < n; i++) {
+			const char *room = json_object_get_string(
+			    json_object_array_get_idx(a, i));
+
+			sio_list_add(&rooms, room, strlen(room));
+			if (*room != '\0' && strcmp(room, sock.sid) != 0)
+				rc = sio_join_internal(&sock, room);
+		}
+	}
+	sio_list_add(&rooms, "", 0);
+	sio_list_add(&rooms, sock.sid, strlen(sock.sid));
+	sio_list_uniq(&rooms);
+	if (rc != 0)
+		goto out;
+	if ((rc = store_kv_del(txn, STORE_T_SIO_RECOVERY, pid,
+	    strlen(pid))) != 0)
+		goto out;
+	buf_reset(&k);
+	sio_be64(be, (uint64_t)t);
+	buf_append(&k, be, sizeof(be));
+	buf_append_str(&k, pid);
+	(void)store_kv_del(txn, STORE_T_SIO_RECTIME, k.data, k.len);
+
+	/* The events after the offset, with their original offsets. */
+	memset(&r, 0, sizeof(r));
+	r.sock = &sock;
+	r.rooms = &rooms;
+	sio_be64(be, off + 1);
+	rc = store_kv_scan_from(txn, STORE_T_SIO_LOG, be, sizeof(be),
+	    sio_replay_fn, &r);
+	if (rc == 0)
+		rc = r.rc;
+	if (rc == 0)
+		rc = sio_connected(&sock, p->data);
+	if (rc == 0)
+		rc = 1;
+out:
+	json_object_put(saved);
+	sio_list_clear(&rooms);
+	buf_clear(&val);
+	buf_clear(&data);
+	buf_clear(&k);
+	return (rc);
+}
+
 static int
 sio_connect(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
     struct sio_packet *p)
@@ -773,9 +1314,7 @@ sio_connect(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
 	const struct sio_namespace	*ns;
 	struct sio_refusal		 refusal;
 	struct sio_socket		 sock;
-	struct sio_sock_rec		 rec;
-	struct json_object		*auth, *reply;
-	struct buf			 k;
+	struct json_object		*auth;
 	int				 rc;
 
 	if (sio_socket_find(sio, ctx, eio_sid, p->nsp, &sock) == 0)
@@ -784,6 +1323,10 @@ sio_connect(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
 	if ((ns = sio_namespace_find(sio, p->nsp)) == NULL)
 		return (sio_refuse(ctx, eio_sid, p->nsp, "Invalid namespace",
 		    NULL));
+	if (sio->cfg.recovery > 0 &&
+	    (rc = sio_recover(sio, ctx, eio_sid, ns, p)) != 0)
+		return (rc < 0 ? rc : 0);
+
 	auth = p->data != NULL ? json_object_get(p->data) :
 	    json_object_new_object();
 	memset(&refusal, 0, sizeof(refusal));
@@ -800,34 +1343,12 @@ sio_connect(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
 	sock.ctx = ctx;
 	sock.ns = ns;
 	eio_id_new(sock.sid);
+	if (sio->cfg.recovery > 0)
+		eio_id_new(sock.pid);
 	snprintf(sock.eio_sid, sizeof(sock.eio_sid), "%s", eio_sid);
 	snprintf(sock.nsp, sizeof(sock.nsp), "%s", p->nsp);
-	memset(&rec, 0, sizeof(rec));
-	rec.connected = eio_ctx_now(ctx);
-	snprintf(rec.eio_sid, sizeof(rec.eio_sid), "%s", eio_sid);
-	buf_init(&k);
-	sio_key2(&k, eio_sid, p->nsp);
-	if ((rc = sio_rec_put(&sock, &rec, NULL, 0)) != 0 ||
-	    (rc = store_kv_put(eio_ctx_txn(ctx), STORE_T_SIO_EIO, k.data,
-	    k.len, sock.sid, strlen(sock.sid))) != 0 ||
-	    (rc = sio_join_internal(&sock, "")) != 0 ||
-	    (rc = sio_join_internal(&sock, sock.sid)) != 0) {
-		buf_clear(&k);
-		json_object_put(auth);
-		return (rc);
-	}
-	buf_clear(&k);
-
-	reply = json_object_new_object();
-	json_object_object_add(reply, "sid", json_object_new_string(sock.sid));
-	rc = sio_send_packet(ctx, eio_sid, SIO_PKT_CONNECT, p->nsp, reply);
-	json_object_put(reply);
-	/* Joining any namespace cancels connectTimeout for good. */
-	if (rc == 0)
-		rc = eio_set_timer(ctx, 0);
-	log_debug("sio: sid=%s joined %s as %s", eio_sid, sock.nsp, sock.sid);
-	if (rc == 0 && ns->on_connection != NULL)
-		ns->on_connection(ns->arg, &sock, auth);
+	if ((rc = sio_socket_create(&sock, NULL, 0)) == 0)
+		rc = sio_connected(&sock, auth);
 	json_object_put(auth);
 	return (rc);
 }

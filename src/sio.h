@@ -101,6 +101,12 @@ struct sio_namespace {
 
 struct sio_config {
 	int64_t		connect_timeout;	/* ms to join a namespace */
+	/*
+	 * Connection state recovery (PROTOCOL.md section 9): how long (ms)
+	 * a socket lost abruptly can come back with its id, rooms and data
+	 * and get the events it missed; 0 = off.
+	 */
+	int64_t		recovery;
 };
 
 /*
@@ -119,6 +125,8 @@ const char *sio_socket_id(const struct sio_socket *);
 const char *sio_socket_nsp(const struct sio_socket *);
 const char *sio_socket_eio_sid(const struct sio_socket *);
 struct eio_ctx *sio_socket_ctx(const struct sio_socket *);
+/* True when the socket came back through connection state recovery. */
+bool	sio_socket_recovered(const struct sio_socket *);
 
 /*
  * Emit event with args (an array, borrowed; NULL = no arguments) and

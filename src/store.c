@@ -41,6 +41,10 @@ static const char *store_kv_names[STORE_T_COUNT] = {
 	[STORE_T_SIO_SOCKROOMS] = "sio_sockrooms",
 	[STORE_T_SIO_ACKS] = "sio_acks",
 	[STORE_T_SIO_PARTIAL] = "sio_partial",
+	[STORE_T_SIO_LOG] = "sio_log",
+	[STORE_T_SIO_RECOVERY] = "sio_recovery",
+	[STORE_T_SIO_RECTIME] = "sio_rectime",
+	[STORE_T_SIO_META] = "sio_meta",
 	[STORE_T_APP] = "app",
 };
 
@@ -701,27 +705,30 @@ store_kv_del(struct store_txn *t, enum store_table tb, const void *key,
 	    NULL)));
 }
 
-int
-store_kv_scan(struct store_txn *t, enum store_table tb, const void *prefix,
-    size_t plen, int (*fn)(void *, const void *, size_t, const void *,
-    size_t), void *arg)
+/* Walk keys from start (or the first key) while they begin with prefix. */
+static int
+store_kv_walk(struct store_txn *t, enum store_table tb, const void *start,
+    size_t slen, const void *prefix, size_t plen,
+    int (*fn)(void *, const void *, size_t, const void *, size_t), void *arg)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
 	int		 rc, r = 0;
 
-	if ((unsigned)tb >= STORE_T_COUNT || plen > STORE_KEY_MAX)
+	if ((unsigned)tb >= STORE_T_COUNT || plen > STORE_KEY_MAX ||
+	    slen > STORE_KEY_MAX)
 		return (-EINVAL);
 	if ((rc = mdb_cursor_open(t->txn, t->st->kv[tb], &c)) != 0)
 		return (store_err("cursor_open", rc));
-	if (plen > 0) {
-		k.mv_data = (void *)prefix;
-		k.mv_size = plen;
+	if (slen > 0) {
+		k.mv_data = (void *)start;
+		k.mv_size = slen;
 		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	} else
 		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (rc == 0) {
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+		if (plen > 0 && (k.mv_size < plen ||
+		    memcmp(k.mv_data, prefix, plen) != 0))
 			break;
 		if ((r = fn(arg, k.mv_data, k.mv_size, v.mv_data,
 		    v.mv_size)) != 0)
@@ -734,4 +741,20 @@ store_kv_scan(struct store_txn *t, enum store_table tb, const void *prefix,
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return (store_err("kv_scan", rc));
 	return (0);
+}
+
+int
+store_kv_scan(struct store_txn *t, enum store_table tb, const void *prefix,
+    size_t plen, int (*fn)(void *, const void *, size_t, const void *,
+    size_t), void *arg)
+{
+	return (store_kv_walk(t, tb, prefix, plen, prefix, plen, fn, arg));
+}
+
+int
+store_kv_scan_from(struct store_txn *t, enum store_table tb,
+    const void *from, size_t flen, int (*fn)(void *, const void *, size_t,
+    const void *, size_t), void *arg)
+{
+	return (store_kv_walk(t, tb, from, flen, NULL, 0, fn, arg));
 }

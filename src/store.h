@@ -173,6 +173,10 @@ enum store_table {
 	STORE_T_SIO_SOCKROOMS,		/* socket id, room -> empty */
 	STORE_T_SIO_ACKS,		/* socket id, ack id -> tag */
 	STORE_T_SIO_PARTIAL,		/* eio sid -> binary packet in progress */
+	STORE_T_SIO_LOG,		/* offset -> packet kept for recovery */
+	STORE_T_SIO_RECOVERY,		/* pid -> socket kept for recovery */
+	STORE_T_SIO_RECTIME,		/* time, pid -> empty (expiry order) */
+	STORE_T_SIO_META,		/* name -> counter */
 	STORE_T_APP,			/* the application's own */
 	STORE_T_COUNT,
 };
@@ -194,6 +198,12 @@ int	store_kv_del(struct store_txn *, enum store_table, const void *key,
 int	store_kv_scan(struct store_txn *, enum store_table, const void *prefix,
 	    size_t plen, int (*fn)(void *arg, const void *key, size_t klen,
 	    const void *val, size_t vlen), void *arg);
+
+/* The same from the first key at or after from, to the table's end. */
+int	store_kv_scan_from(struct store_txn *, enum store_table,
+	    const void *from, size_t flen, int (*fn)(void *arg,
+	    const void *key, size_t klen, const void *val, size_t vlen),
+	    void *arg);
 
 /*
  * Take or renew the named lease for this process's instance until
