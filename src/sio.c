@@ -269,35 +269,98 @@ sio_rec_put(struct sio_socket *sock, struct sio_sock_rec *rec,
 
 /* Encoding and sending. */
 
+/* Attachments in the order an outgoing packet refers to them. */
+struct sio_outbins {
+	struct sio_bin	v[SIO_MAX_ATTACHMENTS];
+	struct sio_bins	b;
+};
+
 /*
- * Encode an EVENT (or BINARY_EVENT when bins) of event with args into
- * out: ["event", ...args].
+ * Number the placeholders of obj 0, 1, ... in depth-first order, as the
+ * reference encoder does, and list the attachments in that order.
  */
-static void
-sio_encode_event(struct buf *out, const char *nsp, bool has_id,
-    uint64_t id, const char *event, struct json_object *args,
-    const struct sio_bins *bins, const char *offset)
+static int
+sio_bins_order(struct json_object *obj, const struct sio_bins *in,
+    struct sio_outbins *ob, int depth)
+{
+	struct json_object	*num;
+	size_t			 i, n, k;
+
+	if (depth > SIO_JSON_DEPTH)
+		return (-EINVAL);
+	if (sio_placeholder_is(obj, &k)) {
+		if (k >= in->n || ob->b.n == SIO_MAX_ATTACHMENTS)
+			return (-EINVAL);
+		ob->v[ob->b.n] = in->v[k];
+		num = json_object_new_int64((int64_t)ob->b.n);
+		json_object_object_add(obj, "num", num);
+		ob->b.n++;
+		return (0);
+	}
+	if (json_object_is_type(obj, json_type_array)) {
+		n = json_object_array_length(obj);
+		for (i = 0; i < n; i++) {
+			if (sio_bins_order(json_object_array_get_idx(obj, i),
+			    in, ob, depth + 1) != 0)
+				return (-EINVAL);
+		}
+	} else if (json_object_is_type(obj, json_type_object)) {
+		json_object_object_foreach(obj, key, val) {
+			(void)key;
+			if (sio_bins_order(val, in, ob, depth + 1) != 0)
+				return (-EINVAL);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Encode an EVENT ([event, ...args, offset]) or, with event NULL, an ACK
+ * ([...args]) into out; binary when args refer to attachments, which
+ * ob then lists in wire order (renumbered on a copy: args are borrowed).
+ */
+static int
+sio_encode(struct buf *out, const char *nsp, bool has_id, uint64_t id,
+    const char *event, struct json_object *args,
+    const struct sio_bins *bins, const char *offset,
+    struct sio_outbins *ob)
 {
 	struct sio_packet	 p;
+	struct json_object	*copy = NULL;
 	size_t			 i, n;
+	int			 rc = 0;
 
 	sio_packet_init(&p);
-	p.type = bins != NULL && bins->n > 0 ? SIO_PKT_BINARY_EVENT :
-	    SIO_PKT_EVENT;
-	p.attachments = bins != NULL ? bins->n : 0;
 	snprintf(p.nsp, sizeof(p.nsp), "%s", nsp);
 	p.has_id = has_id;
 	p.id = id;
 	p.data = json_object_new_array();
-	json_object_array_add(p.data, json_object_new_string(event));
+	if (event != NULL)
+		json_object_array_add(p.data, json_object_new_string(event));
 	n = args != NULL ? json_object_array_length(args) : 0;
 	for (i = 0; i < n; i++)
 		json_object_array_add(p.data,
 		    json_object_get(json_object_array_get_idx(args, i)));
 	if (offset != NULL)
 		json_object_array_add(p.data, json_object_new_string(offset));
-	sio_packet_encode(&p, out);
+	ob->b.v = ob->v;
+	ob->b.n = 0;
+	if (bins != NULL && bins->n > 0) {
+		if (json_object_deep_copy(p.data, &copy, NULL) != 0)
+			fatalx("sio: json_object_deep_copy failed");
+		json_object_put(p.data);
+		p.data = copy;
+		rc = sio_bins_order(p.data, bins, ob, 0);
+	}
+	if (event != NULL)
+		p.type = ob->b.n > 0 ? SIO_PKT_BINARY_EVENT : SIO_PKT_EVENT;
+	else
+		p.type = ob->b.n > 0 ? SIO_PKT_BINARY_ACK : SIO_PKT_ACK;
+	p.attachments = ob->b.n;
+	if (rc == 0)
+		sio_packet_encode(&p, out);
 	sio_packet_clear(&p);
+	return (rc);
 }
 
 /* Queue an encoded packet and its attachments for one eio session. */
@@ -437,8 +500,9 @@ sio_trim_expired(struct sio *sio, struct eio_ctx *ctx, enum store_table tb)
 static int
 sio_encode_logged(struct eio_ctx *ctx, const struct sio_target *t,
     const char *event, struct json_object *args,
-    const struct sio_bins *bins, struct buf *out)
+    const struct sio_bins *in, struct buf *out, struct sio_outbins *ob)
 {
+	const struct sio_bins	*bins = &ob->b;
 	struct sio		*sio = eio_ctx_handler_arg(ctx);
 	struct sio_log_hdr	 hdr;
 	struct json_object	*meta, *a;
@@ -448,15 +512,15 @@ sio_encode_logged(struct eio_ctx *ctx, const struct sio_target *t,
 	char			 offset[17], be[8];
 	int			 rc;
 
-	if (sio == NULL || sio->cfg.recovery <= 0) {
-		sio_encode_event(out, t->nsp, false, 0, event, args, bins,
-		    NULL);
-		return (0);
-	}
+	if (sio == NULL || sio->cfg.recovery <= 0)
+		return (sio_encode(out, t->nsp, false, 0, event, args, in,
+		    NULL, ob));
 	if ((rc = sio_offset_next(ctx, &n)) != 0)
 		return (rc);
 	snprintf(offset, sizeof(offset), "%016llx", (unsigned long long)n);
-	sio_encode_event(out, t->nsp, false, 0, event, args, bins, offset);
+	if ((rc = sio_encode(out, t->nsp, false, 0, event, args, in, offset,
+	    ob)) != 0)
+		return (rc);
 
 	meta = json_object_new_object();
 	json_object_object_add(meta, "n", json_object_new_string(t->nsp));
@@ -479,7 +543,7 @@ sio_encode_logged(struct eio_ctx *ctx, const struct sio_target *t,
 	hdr.time = eio_ctx_now(ctx);
 	hdr.meta_len = (uint32_t)m.len;
 	hdr.text_len = (uint32_t)out->len;
-	hdr.nbins = bins != NULL ? (uint32_t)bins->n : 0;
+	hdr.nbins = (uint32_t)bins->n;
 	buf_init(&v);
 	buf_append(&v, &hdr, sizeof(hdr));
 	buf_append(&v, m.data, m.len);
@@ -505,6 +569,7 @@ sio_emit(struct sio_socket *sock, const char *event, struct json_object *args,
     const struct sio_bins *bins)
 {
 	struct sio_target	 t;
+	struct sio_outbins	 ob;
 	const char		*room = sock->sid;
 	struct buf		 out;
 	int			 rc;
@@ -514,9 +579,9 @@ sio_emit(struct sio_socket *sock, const char *event, struct json_object *args,
 	t.rooms = &room;
 	t.nrooms = 1;
 	buf_init(&out);
-	rc = sio_encode_logged(sock->ctx, &t, event, args, bins, &out);
+	rc = sio_encode_logged(sock->ctx, &t, event, args, bins, &out, &ob);
 	if (rc == 0)
-		rc = sio_send_encoded(sock->ctx, sock->eio_sid, &out, bins);
+		rc = sio_send_encoded(sock->ctx, sock->eio_sid, &out, &ob.b);
 	buf_clear(&out);
 	return (rc);
 }
@@ -526,6 +591,7 @@ sio_emit_ack(struct sio_socket *sock, const char *event,
     struct json_object *args, const struct sio_bins *bins, const char *tag)
 {
 	struct sio_sock_rec	 rec;
+	struct sio_outbins	 ob;
 	struct buf		 data, out, k;
 	uint64_t		 id;
 	char			 be[8];
@@ -550,8 +616,9 @@ sio_emit_ack(struct sio_socket *sock, const char *event,
 	if ((rc = store_kv_put(eio_ctx_txn(sock->ctx), STORE_T_SIO_ACKS,
 	    k.data, k.len, tag, strlen(tag))) != 0)
 		goto out;
-	sio_encode_event(&out, sock->nsp, true, id, event, args, bins, NULL);
-	rc = sio_send_encoded(sock->ctx, sock->eio_sid, &out, bins);
+	if ((rc = sio_encode(&out, sock->nsp, true, id, event, args, bins,
+	    NULL, &ob)) == 0)
+		rc = sio_send_encoded(sock->ctx, sock->eio_sid, &out, &ob.b);
 out:
 	buf_clear(&data);
 	buf_clear(&out);
@@ -563,30 +630,19 @@ int
 sio_ack(struct sio_ack *ack, struct json_object *results,
     const struct sio_bins *bins)
 {
-	struct sio_packet	 p;
+	struct sio_outbins	 ob;
 	struct buf		 out;
-	size_t			 i, n;
 	int			 rc;
 
 	if (ack == NULL || ack->used)
 		return (-EINVAL);
 	ack->used = true;
-	sio_packet_init(&p);
-	p.type = bins != NULL && bins->n > 0 ? SIO_PKT_BINARY_ACK :
-	    SIO_PKT_ACK;
-	p.attachments = bins != NULL ? bins->n : 0;
-	snprintf(p.nsp, sizeof(p.nsp), "%s", ack->sock->nsp);
-	p.has_id = true;
-	p.id = ack->id;
-	p.data = json_object_new_array();
-	n = results != NULL ? json_object_array_length(results) : 0;
-	for (i = 0; i < n; i++)
-		json_object_array_add(p.data,
-		    json_object_get(json_object_array_get_idx(results, i)));
 	buf_init(&out);
-	sio_packet_encode(&p, &out);
-	sio_packet_clear(&p);
-	rc = sio_send_encoded(ack->sock->ctx, ack->sock->eio_sid, &out, bins);
+	rc = sio_encode(&out, ack->sock->nsp, true, ack->id, NULL, results,
+	    bins, NULL, &ob);
+	if (rc == 0)
+		rc = sio_send_encoded(ack->sock->ctx, ack->sock->eio_sid, &out,
+		    &ob.b);
 	buf_clear(&out);
 	return (rc);
 }
@@ -723,6 +779,7 @@ sio_broadcast(struct eio_ctx *ctx, const struct sio_target *t,
     const struct sio_bins *bins)
 {
 	struct sio_list	 ids = { 0 }, eios = { 0 }, ex = { 0 }, unused = { 0 };
+	struct sio_outbins ob;
 	struct buf	 out;
 	size_t		 i, j, n;
 	int		 rc = 0, sent = 0;
@@ -750,7 +807,8 @@ sio_broadcast(struct eio_ctx *ctx, const struct sio_target *t,
 	qsort(order, n, 2 * sizeof(char *), sio_strcmp);
 
 	buf_init(&out);
-	if ((rc = sio_encode_logged(ctx, t, event, args, bins, &out)) != 0)
+	if ((rc = sio_encode_logged(ctx, t, event, args, bins, &out,
+	    &ob)) != 0)
 		n = 0;
 	for (i = 0; i < n; i++) {
 		j = 2 * i;
@@ -758,7 +816,7 @@ sio_broadcast(struct eio_ctx *ctx, const struct sio_target *t,
 			continue;
 		if (sio_list_has(&ex, order[j]))
 			continue;
-		rc = sio_send_encoded(ctx, order[j + 1], &out, bins);
+		rc = sio_send_encoded(ctx, order[j + 1], &out, &ob.b);
 		if (rc == -ENOENT)
 			continue;	/* its session is closing */
 		if (rc != 0)
