@@ -1370,7 +1370,8 @@ sio_connect(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
     struct sio_packet *p)
 {
 	const struct sio_namespace	*ns;
-	struct sio_refusal		 refusal;
+	struct sio_verdict		 verdict;
+	struct buf			 data;
 	struct sio_socket		 sock;
 	struct json_object		*auth;
 	int				 rc;
@@ -1387,14 +1388,16 @@ sio_connect(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
 
 	auth = p->data != NULL ? json_object_get(p->data) :
 	    json_object_new_object();
-	memset(&refusal, 0, sizeof(refusal));
+	memset(&verdict, 0, sizeof(verdict));
 	if (ns->middleware != NULL &&
-	    ns->middleware(ns->arg, ctx, auth, &refusal) != 0) {
-		rc = sio_refuse(ctx, eio_sid, p->nsp, refusal.message[0] !=
-		    '\0' ? refusal.message : "refused", refusal.data);
+	    ns->middleware(ns->arg, ctx, auth, &verdict) != 0) {
+		rc = sio_refuse(ctx, eio_sid, p->nsp, verdict.message[0] !=
+		    '\0' ? verdict.message : "refused", verdict.error_data);
+		json_object_put(verdict.socket_data);
 		json_object_put(auth);
 		return (rc);
 	}
+	json_object_put(verdict.error_data);
 
 	memset(&sock, 0, sizeof(sock));
 	sock.sio = sio;
@@ -1405,8 +1408,14 @@ sio_connect(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
 		eio_id_new(sock.pid);
 	snprintf(sock.eio_sid, sizeof(sock.eio_sid), "%s", eio_sid);
 	snprintf(sock.nsp, sizeof(sock.nsp), "%s", p->nsp);
-	if ((rc = sio_socket_create(&sock, NULL, 0)) == 0)
+	buf_init(&data);
+	if (verdict.socket_data != NULL) {
+		sio_json_encode(verdict.socket_data, &data);
+		json_object_put(verdict.socket_data);
+	}
+	if ((rc = sio_socket_create(&sock, data.data, data.len)) == 0)
 		rc = sio_connected(&sock, auth);
+	buf_clear(&data);
 	json_object_put(auth);
 	return (rc);
 }

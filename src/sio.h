@@ -46,10 +46,16 @@ struct sio_bins {
 	size_t			 n;
 };
 
-/* A CONNECT refusal: message (required) and optional data. */
-struct sio_refusal {
+/*
+ * What a middleware decides.  To refuse: message (required) and optional
+ * error_data, sent as CONNECT_ERROR {message, data}.  To accept, it may
+ * give the socket its first data (what sio_socket_data() returns), as a
+ * Node middleware sets socket.data.  Objects set here are taken by sio.
+ */
+struct sio_verdict {
 	char			 message[256];
-	struct json_object	*data;	/* taken by sio when set */
+	struct json_object	*error_data;
+	struct json_object	*socket_data;
 };
 
 /*
@@ -73,12 +79,12 @@ struct sio_namespace {
 	const char		*name;		/* "/", "/custom" */
 	/*
 	 * Before a socket exists: accept (return 0) or refuse (return -1
-	 * after filling *refusal).  auth is the CONNECT payload, {} when
+	 * after filling v->message).  auth is the CONNECT payload, {} when
 	 * absent (borrowed).  NULL accepts everyone.
 	 */
 	int			(*middleware)(void *arg, struct eio_ctx *,
 				    struct json_object *auth,
-				    struct sio_refusal *refusal);
+				    struct sio_verdict *v);
 	/* The socket joined; it already has its room (its own id). */
 	void			(*on_connection)(void *arg,
 				    struct sio_socket *, struct json_object *auth);

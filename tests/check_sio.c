@@ -127,7 +127,7 @@ arg_str(struct json_object *args, size_t i)
 /* Refuse auth {"deny":true} with "denied" and data {"why":1}. */
 static int
 app_middleware(void *arg, struct eio_ctx *ctx, struct json_object *auth,
-    struct sio_refusal *refusal)
+    struct sio_verdict *refusal)
 {
 	struct json_object	*deny;
 
@@ -137,8 +137,8 @@ app_middleware(void *arg, struct eio_ctx *ctx, struct json_object *auth,
 	    !json_object_get_boolean(deny))
 		return (0);
 	snprintf(refusal->message, sizeof(refusal->message), "denied");
-	refusal->data = json_object_new_object();
-	json_object_object_add(refusal->data, "why", json_object_new_int(1));
+	refusal->error_data = json_object_new_object();
+	json_object_object_add(refusal->error_data, "why", json_object_new_int(1));
 	return (-1);
 }
 
