@@ -889,8 +889,10 @@ eio_handle(struct eio *e, struct http_request *req, int64_t now,
 	buf_init(&eio);
 
 	for (i = 0; i < e->nhandlers; i++) {
+		/* As Node: the path with its trailing slash ("/engine.io/"). */
 		if (req->uri != NULL &&
-		    http_path_has_prefix(req->uri, e->handlers[i]->path)) {
+		    http_path_has_prefix(req->uri, e->handlers[i]->path) &&
+		    req->uri[strlen(e->handlers[i]->path)] == '/') {
 			h = e->handlers[i];
 			endpoint = (int)i + 1;
 			break;

@@ -557,6 +557,24 @@ START_TEST(test_path_without_handler_is_404)
 }
 END_TEST
 
+/* As Node: "/engine.io" matches with its trailing slash only. */
+START_TEST(test_path_without_trailing_slash_is_404)
+{
+	struct fake_req		f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		w;
+
+	fake_init(&f, HTTP_GET, "EIO=4&transport=polling", NULL, 0);
+	snprintf(f.uri, sizeof(f.uri), "/engine.io?EIO=4&transport=polling");
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(resp->status, 404);
+	snprintf(f.uri, sizeof(f.uri), "/engine.iox/?EIO=4&transport=polling");
+	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(resp->status, 404);
+	ck_assert_uint_eq(count_sessions(), 0);
+}
+END_TEST
+
 /* Errors: the reference server's table and check order. */
 
 #define KNOWN	"@"	/* a query with this sid gets a fresh session's */
@@ -1425,6 +1443,7 @@ eio_suite(void)
 	tcase_add_test(tc, test_handshake_answers_open_packet);
 	tcase_add_test(tc, test_handshakes_make_different_sids);
 	tcase_add_test(tc, test_path_without_handler_is_404);
+	tcase_add_test(tc, test_path_without_trailing_slash_is_404);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
