@@ -1,10 +1,13 @@
-// Start contrib/serve (lighttpd + sio-fcgi) on a free loopback port.
+// Start contrib/serve (lighttpd or Apache + sio-fcgi) on a free loopback
+// port.
 //
 //   const srv = await startServer({mode: 'daemon'|'spawn', procs, args, env});
+//   const srv = await startServer({front: 'apache-fcgid', args, env});
 //   srv.url        "http://127.0.0.1:P/"
 //   srv.dir        the run directory (configs, logs, pids, db/)
 //   srv.logText()  the sio-fcgi log so far
-//   srv.pids()     {lighttpd: PID, 'sio-fcgi': PID (daemon mode)}
+//   srv.pids()     {lighttpd: PID, 'sio-fcgi': PID (daemon mode)}, or
+//                  {apache: PID} with front 'apache-fcgid'
 //   srv.stats()    the output of `sio-fcgi --stats --db DIR/db`
 //   await srv.stop()  SIGTERM, wait for exit (SIGKILL after 15 s)
 //
@@ -52,11 +55,15 @@ process.on('exit', () => {
   for (const child of running) if (!exited(child)) child.kill('SIGTERM');
 });
 
-async function startOnce({ mode, procs, args, env, timeout }) {
+async function startOnce({ front, mode, procs, args, env, timeout }) {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sio-it-'));
-  const argv = ['--port', String(port), '--dir', dir, '--mode', mode,
-    '--procs', String(procs), '--bin', BIN, '--', ...args];
+  // --mode and --procs are lighttpd's: mod_fcgid spawns processes itself.
+  const frontArgs = front === 'lighttpd'
+    ? ['--mode', mode, '--procs', String(procs)]
+    : ['--front', front];
+  const argv = ['--port', String(port), '--dir', dir, ...frontArgs,
+    '--bin', BIN, '--', ...args];
   // Tests are deterministic: sio-fcgi options come from the test only,
   // never from SIO_* variables of the caller's environment.
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SIO_')));
@@ -74,7 +81,7 @@ async function startOnce({ mode, procs, args, env, timeout }) {
   const readText = (f) => { try { return fs.readFileSync(path.join(dir, f), 'utf8'); } catch { return ''; } };
 
   const srv = {
-    url, dir, port, child, mode,
+    url, dir, port, child, mode, front,
     db: path.join(dir, 'db'),
     output: () => out,
     logText: () => readText('sio-fcgi.log'),
@@ -125,12 +132,13 @@ async function startOnce({ mode, procs, args, env, timeout }) {
   return srv;
 }
 
-export async function startServer({ mode = 'daemon', procs = 2, args = [], env = {}, timeout = 15000 } = {}) {
+export async function startServer({ front = 'lighttpd', mode = 'daemon', procs = 2, args = [], env = {},
+  timeout = 15000 } = {}) {
   // The port is free when picked but might be taken before serve binds it:
   // retry then, and only then.
   for (let i = 0; ; i++) {
     try {
-      return await startOnce({ mode, procs, args, env, timeout });
+      return await startOnce({ front, mode, procs, args, env, timeout });
     } catch (err) {
       if (i < 2 && /already in use/.test(err.message)) continue;
       throw err;
