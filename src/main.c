@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bell.h"
+#include "chat.h"
 #include "conformance.h"
 #include "echo.h"
 #include "eio.h"
@@ -37,6 +38,9 @@ struct options {
 	long long	 max_payload;
 	long long	 connect_timeout;
 	long long	 recovery;
+	long long	 chat_history;
+	long long	 chat_retention;	/* days */
+	long long	 chat_session_days;
 	const char	*cors_origin;
 	long long	 threads;
 	const char	*log_level;
@@ -55,6 +59,9 @@ enum {
 	OPT_MAX_PAYLOAD,
 	OPT_CONNECT_TIMEOUT,
 	OPT_RECOVERY,
+	OPT_CHAT_HISTORY,
+	OPT_CHAT_RETENTION,
+	OPT_CHAT_SESSION_DAYS,
 	OPT_CORS_ORIGIN,
 	OPT_THREADS,
 	OPT_LOG_LEVEL,
@@ -82,7 +89,7 @@ static const struct option_def {
 	{ "db", OPT_DB, 1, "SIO_DB", "DIR",
 	  "LMDB environment directory (default " SIO_DEFAULT_DB ")" },
 	{ "app", OPT_APP, 1, "SIO_APP", "NAME",
-	  "application: echo or conformance (default echo)" },
+	  "chat, conformance or echo (default chat)" },
 	{ "ping-interval", OPT_PING_INTERVAL, 1, "SIO_PING_INTERVAL", "MS",
 	  "ping interval (default 25000)" },
 	{ "ping-timeout", OPT_PING_TIMEOUT, 1, "SIO_PING_TIMEOUT", "MS",
@@ -93,6 +100,13 @@ static const struct option_def {
 	  "MS", "time to join a namespace (default 45000)" },
 	{ "recovery", OPT_RECOVERY, 1, "SIO_RECOVERY", "MS",
 	  "connection state recovery window, 0 = off (default 0)" },
+	{ "chat-history", OPT_CHAT_HISTORY, 1, "SIO_CHAT_HISTORY", "N",
+	  "chat: messages kept per conversation (default 100)" },
+	{ "chat-retention", OPT_CHAT_RETENTION, 1, "SIO_CHAT_RETENTION",
+	  "DAYS", "chat: days a message is kept, 0 = forever (default 30)" },
+	{ "chat-session-days", OPT_CHAT_SESSION_DAYS, 1,
+	  "SIO_CHAT_SESSION_DAYS", "DAYS",
+	  "chat: days an unused session is kept (default 30)" },
 	{ "cors-origin", OPT_CORS_ORIGIN, 1, "SIO_CORS_ORIGIN", "LIST",
 	  "\"*\" or comma-separated allowed origins (default none)" },
 	{ "threads", OPT_THREADS, 1, "SIO_THREADS", "N",
@@ -177,6 +191,15 @@ set_option(struct options *o, const struct option_def *d, const char *v)
 		break;
 	case OPT_RECOVERY:
 		o->recovery = parse_number(d->name, v, 0, INT_MAX);
+		break;
+	case OPT_CHAT_HISTORY:
+		o->chat_history = parse_number(d->name, v, 1, 1000000);
+		break;
+	case OPT_CHAT_RETENTION:
+		o->chat_retention = parse_number(d->name, v, 0, 100000);
+		break;
+	case OPT_CHAT_SESSION_DAYS:
+		o->chat_session_days = parse_number(d->name, v, 1, 100000);
 		break;
 	case OPT_CORS_ORIGIN:
 		o->cors_origin = v;
@@ -294,11 +317,14 @@ main(int argc, char **argv)
 {
 	struct options		 o = {
 		.db = SIO_DEFAULT_DB,
-		.app = "echo",
+		.app = "chat",
 		.ping_interval = 25000,
 		.ping_timeout = 20000,
 		.max_payload = 1000000,
 		.connect_timeout = 45000,
+		.chat_history = 100,
+		.chat_retention = 30,
+		.chat_session_days = 30,
 		.cors_origin = "",
 		.threads = 8,
 		.log_level = "warn",
@@ -315,6 +341,7 @@ main(int argc, char **argv)
 	struct sweep		*sw;
 	struct sio		*sio = NULL;
 	struct sio_config	 sioc;
+	struct chat_config	 chc;
 	struct sigaction	 sa;
 	const char		*cause;
 	int			 level, sync, rc;
@@ -331,9 +358,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "sio-fcgi: --sync: full, meta or none\n");
 		return (2);
 	}
-	if (strcmp(o.app, "echo") != 0 && strcmp(o.app, "conformance") != 0) {
-		fprintf(stderr, "sio-fcgi: unknown app: %s (known: echo, "
-		    "conformance)\n", o.app);
+	if (strcmp(o.app, "echo") != 0 && strcmp(o.app, "conformance") != 0 &&
+	    strcmp(o.app, "chat") != 0) {
+		fprintf(stderr, "sio-fcgi: unknown app: %s (known: chat, "
+		    "conformance, echo)\n", o.app);
 		return (2);
 	}
 	memset(&cors, 0, sizeof(cors));
@@ -391,14 +419,24 @@ main(int argc, char **argv)
 	ec.body_timeout = 30000;
 	ec.cors = cors;
 	e = eio_new(&ec, st);
-	eio_add_handler(e, &echo_handler);
-	if (strcmp(o.app, "conformance") == 0) {
-		/* The official suites' app at /socket.io, echo beside it. */
-		memset(&sioc, 0, sizeof(sioc));
-		sioc.connect_timeout = o.connect_timeout;
-		sioc.recovery = o.recovery;
-		sio = sio_new(&sioc, "/socket.io", conformance_namespaces);
+	memset(&sioc, 0, sizeof(sioc));
+	sioc.connect_timeout = o.connect_timeout;
+	sioc.recovery = o.recovery;
+	if (strcmp(o.app, "chat") == 0) {
+		memset(&chc, 0, sizeof(chc));
+		chc.history = (size_t)o.chat_history;
+		chc.retention = o.chat_retention * 24 * 3600 * 1000;
+		chc.session_ttl = o.chat_session_days * 24 * 3600 * 1000;
+		sio = sio_new(&sioc, "/socket.io", chat_namespaces(&chc));
 		eio_add_handler(e, sio_eio_handler(sio));
+	} else {
+		/* Echo; the conformance app beside it, as the suites want. */
+		eio_add_handler(e, &echo_handler);
+		if (strcmp(o.app, "conformance") == 0) {
+			sio = sio_new(&sioc, "/socket.io",
+			    conformance_namespaces);
+			eio_add_handler(e, sio_eio_handler(sio));
+		}
 	}
 
 	/* Often enough that a late pong is seen within a fraction of it. */

@@ -56,6 +56,9 @@ process.on('exit', () => {
 });
 
 async function startOnce({ front, mode, procs, args, env, timeout }) {
+  // sio-fcgi serves the chat by default; these tests talk to the echo
+  // endpoint unless they choose an app.
+  if (!args.some((a) => a === '--app' || a.startsWith('--app='))) args = ['--app', 'echo', ...args];
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sio-it-'));
   // --mode and --procs are lighttpd's: mod_fcgid spawns processes itself.
