@@ -438,6 +438,20 @@ store_queue_key(char *key, const char *sid, uint64_t seq)
 	return (1 + len + 8);
 }
 
+/* The sequence number at the end of a queue key. */
+static uint64_t
+store_queue_key_seq(const MDB_val *k)
+{
+	const unsigned char	*p = (const unsigned char *)k->mv_data +
+				    k->mv_size - 8;
+	uint64_t		 seq = 0;
+	size_t			 i;
+
+	for (i = 0; i < 8; i++)
+		seq = (seq << 8) | p[i];
+	return (seq);
+}
+
 int
 store_queue_push(struct store_txn *t, const char *sid,
     struct store_session *s, const void *pkt, size_t len)
@@ -466,7 +480,7 @@ store_queue_read(struct store_txn *t, const char *sid, uint64_t from,
 	MDB_cursor	*c;
 	MDB_val		 k, v;
 	uint64_t	 seq;
-	size_t		 klen, i;
+	size_t		 klen;
 	int		 rc;
 
 	if (from >= to)
@@ -481,10 +495,7 @@ store_queue_read(struct store_txn *t, const char *sid, uint64_t from,
 	while (rc == 0) {
 		if (k.mv_size != klen || memcmp(k.mv_data, key, klen - 8) != 0)
 			break;
-		seq = 0;
-		for (i = 0; i < 8; i++)
-			seq = (seq << 8) |
-			    ((const unsigned char *)k.mv_data)[klen - 8 + i];
+		seq = store_queue_key_seq(&k);
 		if (seq >= to)
 			break;
 		if (out->len > 0)
@@ -506,7 +517,7 @@ store_queue_trim(struct store_txn *t, const char *sid, uint64_t from,
 	MDB_cursor	*c;
 	MDB_val		 k, v;
 	uint64_t	 seq;
-	size_t		 klen, i;
+	size_t		 klen;
 	int		 rc;
 
 	if (from >= to)
@@ -524,10 +535,7 @@ store_queue_trim(struct store_txn *t, const char *sid, uint64_t from,
 			break;
 		if (k.mv_size != klen || memcmp(k.mv_data, key, klen - 8) != 0)
 			break;
-		seq = 0;
-		for (i = 0; i < 8; i++)
-			seq = (seq << 8) |
-			    ((const unsigned char *)k.mv_data)[klen - 8 + i];
+		seq = store_queue_key_seq(&k);
 		if (seq >= to)
 			break;
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
