@@ -11,6 +11,7 @@
 #include <check.h>
 
 #include "buf.h"
+#include "testutil.h"
 
 START_TEST(test_init_leaves_buffer_empty)
 {
@@ -307,13 +308,5 @@ buf_suite(bool forking)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(NULL);
-	srunner_add_suite(sr, buf_suite(srunner_fork_status(sr) != CK_NOFORK));
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (testutil_suite_run(buf_suite(testutil_runner_is_forking())));
 }

@@ -7,10 +7,6 @@
  */
 #include "config.h"
 
-#include <sys/stat.h>
-
-#include <ftw.h>
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,21 +15,13 @@
 
 #include <check.h>
 
-#include "bell.h"
 #include "buf.h"
 #include "eio.h"
 #include "http.h"
-#include "log.h"
 #include "store.h"
+#include "testutil.h"
 
 #define RS		"\x1e"
-#define PING_INTERVAL	300
-#define PING_TIMEOUT	200
-#define MAX_PAYLOAD	1000000
-#define CLOSE_WAIT	30000
-#define BODY_TIMEOUT	30000
-#define T0		INT64_C(1700000000000)	/* handshake time */
-#define TEXT_PLAIN	"text/plain; charset=UTF-8"
 #define NO_STORE	"Cache-Control: no-store\r\n"
 #define UNKNOWN_SID	"AAAAAAAAAAAAAAAAAAAA"	/* well-formed, never made */
 
@@ -47,17 +35,14 @@ static const char *error_messages[] = {
 };
 
 /* The fixture. */
-static char		 base[4096];	/* all tests' directories */
-static char		 dir[4096];	/* this test's */
 static struct store	*st;
 static struct eio	*e;
-static int64_t		 fake_now;
 
 /* Responses owned by the fixture, so a failing test leaks nothing. */
 static struct http_response	 r_test;	/* the test's own */
 static struct http_response	 r_helper;	/* the helpers' */
 static struct http_response	 r_overlap;	/* a request inside another */
-static char			*big;		/* a body of MAX_PAYLOAD + 1 */
+static char			*big;		/* a body over max_payload */
 static struct http_cors		 cors;		/* borrowed by e's config */
 
 /* What the test application saw. */
@@ -69,12 +54,6 @@ static struct {
 static size_t		 ncloses;
 static size_t		 nopens;
 static bool		 farewell;	/* on_close queues "4bye" */
-
-static int64_t
-test_clock(void)
-{
-	return (fake_now);
-}
 
 /*
  * The test application: echoes every message, except "close-me", which
@@ -133,148 +112,17 @@ static const struct eio_handler app = {
 	.on_close = app_on_close,
 };
 
-/* A request built in memory; its body is served by fake_read_body. */
-struct fake_req {
-	struct http_request	 req;
-	char			 uri[512];
-	const char		*body;
-	size_t			 body_len;
-	int			 reads;
-	/* Called once from read_body, to overlap another request. */
-	void			(*during_read)(void);
-};
-
-static int
-fake_read_body(struct http_request *req, size_t max, struct buf *body)
-{
-	struct fake_req	*f = req->ctx;
-	void		(*during)(void) = f->during_read;
-
-	f->reads++;
-	f->during_read = NULL;
-	if (during != NULL)
-		during();
-	buf_reset(body);
-	if (f->body_len > max)
-		return (-EMSGSIZE);
-	buf_append(body, f->body, f->body_len);
-	return (0);
-}
-
-static void
-fake_init(struct fake_req *f, enum http_method method, const char *query,
-    const char *body, size_t body_len)
-{
-	static const char *names[] = { "GET", "POST", "OPTIONS", "PUT" };
-	int	n;
-
-	memset(f, 0, sizeof(*f));
-	n = snprintf(f->uri, sizeof(f->uri), "/engine.io/?%s", query);
-	ck_assert(n > 0 && (size_t)n < sizeof(f->uri));
-	f->req.method = method;
-	f->req.method_name = names[method];
-	f->req.uri = f->uri;
-	f->req.query = f->uri + strlen("/engine.io/?");
-	f->req.content_type = method == HTTP_POST ?
-	    "text/plain;charset=UTF-8" : NULL;
-	f->req.content_length = method == HTTP_POST ? (long long)body_len : -1;
-	f->req.read_body = fake_read_body;
-	f->req.ctx = f;
-	f->body = body;
-	f->body_len = body_len;
-}
-
 /* Fixture. */
-
-/*
- * Each test's environment is a fresh directory under base, which main
- * makes and removes: in fork mode a failing test exits in its child
- * before its teardown runs, so main removes what it left.
- */
-static void
-make_dir(void)
-{
-	int	n;
-
-	n = snprintf(dir, sizeof(dir), "%s/test-XXXXXX", base);
-	ck_assert(n > 0 && (size_t)n < sizeof(dir));
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static int
-remove_entry(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return (0);
-}
-
-/* Remove path and everything under it. */
-static void
-remove_tree(const char *path)
-{
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-remove_dir(void)
-{
-	if (dir[0] != '\0')
-		remove_tree(dir);
-	dir[0] = '\0';
-}
-
-/* Read the rings waiting on our bell; returns how many named sid. */
-static int
-drain_rings(const char *sid)
-{
-	char	got[STORE_SID_MAX + 1];
-	int64_t	sent;
-	int	n = 0;
-
-	while (bell_read(got, sizeof(got), &sent) == 1) {
-		if (sid != NULL && strcmp(got, sid) == 0)
-			n++;
-	}
-	return (n);
-}
-
-static struct eio_config
-test_config(void)
-{
-	struct eio_config	cfg;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.ping_interval = PING_INTERVAL;
-	cfg.ping_timeout = PING_TIMEOUT;
-	cfg.max_payload = MAX_PAYLOAD;
-	cfg.close_wait = CLOSE_WAIT;
-	cfg.body_timeout = BODY_TIMEOUT;
-	cfg.clock = test_clock;
-	return (cfg);
-}
 
 static void
 setup(void)
 {
-	struct store_config	scfg;
-	struct eio_config	ecfg = test_config();
+	struct eio_config	ecfg = testutil_eio_config();
 
-	drain_rings(NULL);
-	make_dir();
-	memset(&scfg, 0, sizeof(scfg));
-	scfg.path = dir;
-	scfg.map_size = 16u * 1024 * 1024;
-	scfg.max_readers = 126;
-	scfg.sync = STORE_SYNC_NONE;
-	scfg.instance = bell_self();
-	ck_assert_int_eq(store_open(&scfg, &st), 0);
-	e = eio_new(&ecfg, st);
+	st = testutil_store_setup();
+	e = testutil_eio_new(&ecfg, st, "/engine.io");
 	eio_add_handler(e, &app);
-	fake_now = T0;
+	testutil_now = TESTUTIL_T0;
 	memset(closes, 0, sizeof(closes));
 	ncloses = 0;
 	nopens = 0;
@@ -294,22 +142,14 @@ teardown(void)
 	http_response_clear(&r_overlap);
 	free(big);
 	big = NULL;
-	eio_free(e);
+	testutil_eio_free(e);
 	e = NULL;
 	http_cors_clear(&cors);
-	store_close(st);
+	testutil_store_teardown(st);
 	st = NULL;
-	remove_dir();
-	drain_rings(NULL);
 }
 
-/* Helpers.  Every request is served at fake_now. */
-
-static enum eio_result
-request(struct fake_req *f, struct http_response *resp, struct eio_wait *w)
-{
-	return (eio_handle(e, &f->req, fake_now, resp, w));
-}
+/* Helpers.  Every request is served at testutil_now. */
 
 /* Fail unless resp is the reference server's error answer code. */
 static void
@@ -331,7 +171,7 @@ check_text(const struct http_response *resp, const char *body)
 {
 	ck_assert_int_eq(resp->status, 200);
 	ck_assert_ptr_nonnull(resp->content_type);
-	ck_assert_str_eq(resp->content_type, TEXT_PLAIN);
+	ck_assert_str_eq(resp->content_type, TESTUTIL_TEXT_PLAIN);
 	ck_assert_str_eq(buf_str(&resp->body), body);
 }
 
@@ -344,148 +184,53 @@ check_empty(const struct http_response *resp, int status)
 	ck_assert_uint_eq(resp->body.len, 0);
 }
 
-/* Handshake at fake_now; the new sid goes to sid. */
-static void
-handshake(char *sid)
-{
-	struct fake_req		f;
-	struct http_response	*resp = &r_helper;
-	struct eio_wait		w;
-	const char		*p, *q;
-
-	fake_init(&f, HTTP_GET, "EIO=4&transport=polling&t=abc", NULL, 0);
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
-	ck_assert_int_eq(resp->status, 200);
-	p = buf_str(&resp->body);
-	ck_assert(strncmp(p, "0{\"sid\":\"", 9) == 0);
-	p += 9;
-	q = strchr(p, '"');
-	ck_assert_ptr_nonnull(q);
-	ck_assert_uint_eq((size_t)(q - p), 20);
-	memcpy(sid, p, 20);
-	sid[20] = '\0';
-}
-
-static void
-sid_query(char *q, size_t size, const char *sid, const char *eio)
-{
-	int	n;
-
-	n = snprintf(q, size, "%stransport=polling&sid=%s&t=x", eio, sid);
-	ck_assert(n > 0 && (size_t)n < size);
-}
-
-/*
- * A GET for sid at fake_now.  f must outlive a held request (resume uses
- * it); resp is initialised by the caller.
- */
-static enum eio_result
-get(struct fake_req *f, const char *sid, struct http_response *resp,
-    struct eio_wait *w)
-{
-	char	q[256];
-
-	sid_query(q, sizeof(q), sid, "EIO=4&");
-	fake_init(f, HTTP_GET, q, NULL, 0);
-	return (request(f, resp, w));
-}
-
-/* A GET that must answer at once with body. */
-static void
-get_text(const char *sid, const char *body)
-{
-	struct fake_req		f;
-	struct http_response	*resp = &r_helper;
-	struct eio_wait		w;
-
-	ck_assert_int_eq(get(&f, sid, resp, &w), EIO_DONE);
-	check_text(resp, body);
-}
-
 /* A GET that must be answered with error code. */
 static void
 get_error(const char *sid, int code)
 {
-	struct fake_req		f;
-	struct http_response	*resp = &r_helper;
-	struct eio_wait		w;
-
-	ck_assert_int_eq(get(&f, sid, resp, &w), EIO_DONE);
-	check_error(resp, code);
+	testutil_get_done(sid, &r_helper);
+	check_error(&r_helper, code);
 }
 
 /* A GET that must be held; *w describes it. */
 static void
-get_held(struct fake_req *f, const char *sid, struct eio_wait *w)
+get_held(struct testutil_req *f, const char *sid, struct eio_wait *w)
 {
 	struct http_response	*resp = &r_helper;
 
-	ck_assert_int_eq(get(f, sid, resp, w), EIO_WAIT);
+	ck_assert_int_eq(testutil_get(f, sid, resp, w), EIO_WAIT);
 	ck_assert_str_eq(w->sid, sid);
 }
 
 /* Resume the held GET w; it must answer with body. */
 static void
-resume_text(struct fake_req *f, struct eio_wait *w, bool shutdown,
+resume_text(struct testutil_req *f, struct eio_wait *w, bool shutdown,
     const char *body)
 {
 	struct http_response	*resp = &r_helper;
 
-	ck_assert_int_eq(eio_resume(e, &f->req, w, fake_now, shutdown, resp),
-	    EIO_DONE);
+	ck_assert_int_eq(eio_resume(e, &f->req, w, testutil_now, shutdown,
+	    resp), EIO_DONE);
 	check_text(resp, body);
 }
 
 /* Resume the held GET w; it must keep waiting. */
 static void
-resume_wait(struct fake_req *f, struct eio_wait *w)
+resume_wait(struct testutil_req *f, struct eio_wait *w)
 {
 	struct http_response	*resp = &r_helper;
 
-	ck_assert_int_eq(eio_resume(e, &f->req, w, fake_now, false, resp),
+	ck_assert_int_eq(eio_resume(e, &f->req, w, testutil_now, false, resp),
 	    EIO_WAIT);
 }
 
-/* POST body (len bytes) to sid with content type; returns the status. */
-static int
-post_typed(const char *sid, const char *body, size_t len, const char *type,
-    struct http_response *resp)
-{
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		q[256];
-
-	sid_query(q, sizeof(q), sid, "EIO=4&");
-	fake_init(&f, HTTP_POST, q, body, len);
-	f.req.content_type = type;
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
-	ck_assert_int_eq(f.reads, 1);
-	return (resp->status);
-}
-
-/* POST text to sid; it must be answered "ok". */
+/* POST text to sid; it must be answered "ok" as text/html. */
 static void
 post_ok(const char *sid, const char *body)
 {
-	struct http_response	*resp = &r_helper;
+	const struct http_response	*resp = testutil_post_ok(sid, body);
 
-	post_typed(sid, body, strlen(body), "text/plain;charset=UTF-8",
-	    resp);
-	ck_assert_int_eq(resp->status, 200);
 	ck_assert_str_eq(resp->content_type, "text/html");
-	ck_assert_str_eq(buf_str(&resp->body), "ok");
-}
-
-static size_t
-count_sessions(void)
-{
-	struct store_txn	*t;
-	size_t			 n = 12345;
-
-	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
-	ck_assert_int_eq(store_session_count(t, &n), 0);
-	store_txn_abort(t);
-	return (n);
 }
 
 /* Fail unless exactly one close was seen, for sid, with reason. */
@@ -501,17 +246,18 @@ check_closed_once(const char *sid, const char *reason)
 
 START_TEST(test_handshake_answers_open_packet)
 {
-	struct fake_req		 f;
+	struct testutil_req	 f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		 w;
 	const char		*body;
 	char			 expect[256];
 	size_t			 i;
 
-	fake_init(&f, HTTP_GET, "EIO=4&transport=polling&t=Nabc", NULL, 0);
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	testutil_req_init(&f, HTTP_GET, "EIO=4&transport=polling&t=Nabc", NULL,
+	    0);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	ck_assert_int_eq(resp->status, 200);
-	ck_assert_str_eq(resp->content_type, TEXT_PLAIN);
+	ck_assert_str_eq(resp->content_type, TESTUTIL_TEXT_PLAIN);
 	ck_assert_str_eq(buf_str(&resp->headers), NO_STORE);
 
 	body = buf_str(&resp->body);
@@ -528,7 +274,7 @@ START_TEST(test_handshake_answers_open_packet)
 	    body + 9);
 	ck_assert_str_eq(body, expect);
 	ck_assert_uint_eq(nopens, 1);
-	ck_assert_uint_eq(count_sessions(), 1);
+	ck_assert_uint_eq(testutil_session_count(st), 1);
 }
 END_TEST
 
@@ -536,42 +282,42 @@ START_TEST(test_handshakes_make_different_sids)
 {
 	char	a[32], b[32];
 
-	handshake(a);
-	handshake(b);
+	testutil_handshake(a);
+	testutil_handshake(b);
 	ck_assert_str_ne(a, b);
-	ck_assert_uint_eq(count_sessions(), 2);
+	ck_assert_uint_eq(testutil_session_count(st), 2);
 }
 END_TEST
 
 START_TEST(test_path_without_handler_is_404)
 {
-	struct fake_req		f;
+	struct testutil_req	f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		w;
 
-	fake_init(&f, HTTP_GET, "EIO=4&transport=polling", NULL, 0);
+	testutil_req_init(&f, HTTP_GET, "EIO=4&transport=polling", NULL, 0);
 	snprintf(f.uri, sizeof(f.uri), "/socket.io/?EIO=4&transport=polling");
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	ck_assert_int_eq(resp->status, 404);
-	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
 }
 END_TEST
 
 /* As Node: "/engine.io" matches with its trailing slash only. */
 START_TEST(test_path_without_trailing_slash_is_404)
 {
-	struct fake_req		f;
+	struct testutil_req	f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		w;
 
-	fake_init(&f, HTTP_GET, "EIO=4&transport=polling", NULL, 0);
+	testutil_req_init(&f, HTTP_GET, "EIO=4&transport=polling", NULL, 0);
 	snprintf(f.uri, sizeof(f.uri), "/engine.io?EIO=4&transport=polling");
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	ck_assert_int_eq(resp->status, 404);
 	snprintf(f.uri, sizeof(f.uri), "/engine.iox/?EIO=4&transport=polling");
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	ck_assert_int_eq(resp->status, 404);
-	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
 }
 END_TEST
 
@@ -621,7 +367,7 @@ static const struct {
 
 START_TEST(test_error_table_answers_code_in_reference_order)
 {
-	struct fake_req		 f;
+	struct testutil_req	 f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		 w;
 	char			 sid[32], q[256];
@@ -629,93 +375,93 @@ START_TEST(test_error_table_answers_code_in_reference_order)
 
 	q[0] = '\0';
 	if ((at = strstr(error_rows[_i].query, KNOWN)) != NULL) {
-		handshake(sid);
+		testutil_handshake(sid);
 		snprintf(q, sizeof(q), "%.*s%s%s",
 		    (int)(at - error_rows[_i].query), error_rows[_i].query, sid,
 		    at + 1);
 	} else
 		snprintf(q, sizeof(q), "%s", error_rows[_i].query);
-	fake_init(&f, error_rows[_i].method, q, "4x", 2);
+	testutil_req_init(&f, error_rows[_i].method, q, "4x", 2);
 	f.req.origin = error_rows[_i].origin;
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	check_error(resp, error_rows[_i].code);
 	/* No error creates a session or closes one. */
-	ck_assert_uint_eq(count_sessions(), at != NULL ? 1 : 0);
+	ck_assert_uint_eq(testutil_session_count(st), at != NULL ? 1 : 0);
 	ck_assert_uint_eq(ncloses, 0);
 }
 END_TEST
 
 START_TEST(test_known_sid_with_eio3_is_bad_request_and_keeps_session)
 {
-	struct fake_req		 f;
+	struct testutil_req	 f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		 w;
 	char			 sid[32], q[256];
 
-	handshake(sid);
-	sid_query(q, sizeof(q), sid, "EIO=3&");
-	fake_init(&f, HTTP_GET, q, NULL, 0);
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	testutil_handshake(sid);
+	testutil_sid_query(q, sizeof(q), sid, "EIO=3&");
+	testutil_req_init(&f, HTTP_GET, q, NULL, 0);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	check_error(resp, 3);
-	fake_init(&f, HTTP_POST, q, "4x", 2);
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	testutil_req_init(&f, HTTP_POST, q, "4x", 2);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	check_error(resp, 3);
 
 	/* The POST's body was not handled; the session works. */
 	ck_assert_uint_eq(ncloses, 0);
 	post_ok(sid, "4still-here");
-	get_text(sid, "4still-here");
+	testutil_get_text(sid, "4still-here");
 }
 END_TEST
 
 START_TEST(test_put_with_known_sid_is_500_empty_and_keeps_session)
 {
-	struct fake_req		 f;
+	struct testutil_req	 f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		 w;
 	char			 sid[32], q[256];
 
-	handshake(sid);
-	sid_query(q, sizeof(q), sid, "EIO=4&");
-	fake_init(&f, HTTP_OTHER, q, NULL, 0);
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	testutil_handshake(sid);
+	testutil_sid_query(q, sizeof(q), sid, "EIO=4&");
+	testutil_req_init(&f, HTTP_OTHER, q, NULL, 0);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	check_empty(resp, 500);
 
 	ck_assert_uint_eq(ncloses, 0);
 	post_ok(sid, "4x");
-	get_text(sid, "4x");
+	testutil_get_text(sid, "4x");
 }
 END_TEST
 
 START_TEST(test_put_with_unknown_sid_is_unknown_sid)
 {
-	struct fake_req		f;
+	struct testutil_req	f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		w;
 
-	fake_init(&f, HTTP_OTHER,
+	testutil_req_init(&f, HTTP_OTHER,
 	    "EIO=4&transport=polling&sid=" UNKNOWN_SID, NULL, 0);
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	check_error(resp, 1);
 }
 END_TEST
 
 START_TEST(test_errors_carry_cors_headers_when_enabled)
 {
-	struct eio_config	 cfg = test_config();
-	struct fake_req		 f;
+	struct eio_config	 cfg = testutil_eio_config();
+	struct testutil_req	 f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		 w;
 
 	/* The fixture's server, again with CORS for any origin. */
 	ck_assert_int_eq(http_cors_parse("*", &cors), 0);
 	cfg.cors = cors;
-	eio_free(e);
-	e = eio_new(&cfg, st);
+	testutil_eio_free(e);
+	e = testutil_eio_new(&cfg, st, "/engine.io");
 	eio_add_handler(e, &app);
-	fake_init(&f, HTTP_GET, "EIO=4&transport=websocket", NULL, 0);
+	testutil_req_init(&f, HTTP_GET, "EIO=4&transport=websocket", NULL, 0);
 	f.req.origin = "https://a.example";
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	check_error(resp, 0);
 	ck_assert_str_eq(buf_str(&resp->headers),
 	    "Access-Control-Allow-Origin: *\r\n");
@@ -726,14 +472,14 @@ END_TEST
 
 START_TEST(test_get_with_nothing_queued_waits_until_ping_time)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
-	fake_now = T0 + 50;
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + 50;
 	get_held(&f, sid, &w);
-	ck_assert(w.deadline == T0 + PING_INTERVAL);
+	ck_assert(w.deadline == TESTUTIL_T0 + TESTUTIL_PING_INTERVAL);
 	ck_assert_uint_eq(w.from, 0);
 	ck_assert_uint_eq(w.to, 0);
 	ck_assert_int_eq(w.endpoint, 1);
@@ -743,30 +489,30 @@ END_TEST
 
 START_TEST(test_held_get_resumed_before_news_keeps_waiting)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	get_held(&f, sid, &w);
-	fake_now = T0 + 100;
+	testutil_now = TESTUTIL_T0 + 100;
 	resume_wait(&f, &w);
-	ck_assert(w.deadline == T0 + PING_INTERVAL);
+	ck_assert(w.deadline == TESTUTIL_T0 + TESTUTIL_PING_INTERVAL);
 }
 END_TEST
 
 START_TEST(test_post_message_rings_and_resumed_get_gets_echo)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	get_held(&f, sid, &w);
-	ck_assert_int_eq(drain_rings(sid), 0);
-	fake_now = T0 + 10;
+	ck_assert_int_eq(testutil_rings_drain(sid), 0);
+	testutil_now = TESTUTIL_T0 + 10;
 	post_ok(sid, "4hi");
-	ck_assert_int_eq(drain_rings(sid), 1);
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
 	resume_text(&f, &w, false, "4hi");
 	ck_assert_uint_eq(w.from, 0);
 	ck_assert_uint_eq(w.to, 1);
@@ -777,22 +523,23 @@ START_TEST(test_queued_packets_go_out_in_one_answer)
 {
 	char	sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	post_ok(sid, "4a" RS "4b" RS "bAQIDBA==");
 	post_ok(sid, "4\xc3\xa9\xe2\x82\xac");
-	get_text(sid, "4a" RS "4b" RS "bAQIDBA==" RS "4\xc3\xa9\xe2\x82\xac");
+	testutil_get_text(sid,
+	    "4a" RS "4b" RS "bAQIDBA==" RS "4\xc3\xa9\xe2\x82\xac");
 }
 END_TEST
 
 START_TEST(test_answered_batch_is_not_sent_twice)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	post_ok(sid, "4one");
-	get_text(sid, "4one");
+	testutil_get_text(sid, "4one");
 	get_held(&f, sid, &w);
 	post_ok(sid, "4two");
 	resume_text(&f, &w, false, "4two");
@@ -801,21 +548,21 @@ END_TEST
 
 START_TEST(test_lost_answer_goes_out_again)
 {
-	struct fake_req		f;
+	struct testutil_req	f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		w;
 	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	post_ok(sid, "4a" RS "4b");
-	ck_assert_int_eq(get(&f, sid, resp, &w), EIO_DONE);
+	ck_assert_int_eq(testutil_get(&f, sid, resp, &w), EIO_DONE);
 	check_text(resp, "4a" RS "4b");
 	ck_assert_uint_eq(w.from, 0);
 	ck_assert_uint_eq(w.to, 2);
 
 	eio_answer_failed(e, &w);
 	post_ok(sid, "4c");
-	get_text(sid, "4a" RS "4b" RS "4c");
+	testutil_get_text(sid, "4a" RS "4b" RS "4c");
 	/* That answer arrived: nothing is left to send. */
 	get_held(&f, sid, &w);
 }
@@ -823,32 +570,32 @@ END_TEST
 
 START_TEST(test_second_get_is_400_and_held_get_gets_close)
 {
-	struct fake_req		 f, f2;
+	struct testutil_req	 f, f2;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		 w, w2;
 	char			 sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	get_held(&f, sid, &w);
-	ck_assert_int_eq(get(&f2, sid, resp, &w2), EIO_DONE);
+	ck_assert_int_eq(testutil_get(&f2, sid, resp, &w2), EIO_DONE);
 	check_empty(resp, 400);
-	ck_assert_int_eq(drain_rings(sid), 1);
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
 	check_closed_once(sid, "transport error");
 
 	resume_text(&f, &w, false, "1");
 	get_error(sid, 1);
-	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
 	ck_assert_uint_eq(ncloses, 1);
 }
 END_TEST
 
 START_TEST(test_shutdown_resume_answers_noop_and_keeps_session)
 {
-	struct fake_req	f, f2;
-	struct eio_wait	w, w2;
-	char		sid[32];
+	struct testutil_req	f, f2;
+	struct eio_wait		w, w2;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	get_held(&f, sid, &w);
 	resume_text(&f, &w, true, "6");
 	ck_assert_uint_eq(ncloses, 0);
@@ -863,11 +610,11 @@ END_TEST
 
 START_TEST(test_superseded_held_get_gets_noop)
 {
-	struct fake_req	f, f2;
-	struct eio_wait	w, w2;
-	char		sid[32];
+	struct testutil_req	f, f2;
+	struct eio_wait		w, w2;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	get_held(&f, sid, &w);
 	resume_text(&f, &w, true, "6");
 	get_held(&f2, sid, &w2);
@@ -882,15 +629,15 @@ END_TEST
 
 START_TEST(test_held_get_gets_ping_at_ping_time)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	get_held(&f, sid, &w);
-	fake_now = T0 + PING_INTERVAL - 1;
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL - 1;
 	resume_wait(&f, &w);
-	fake_now = T0 + PING_INTERVAL;
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
 	resume_text(&f, &w, false, "2");
 }
 END_TEST
@@ -899,9 +646,9 @@ START_TEST(test_get_after_ping_time_gets_ping)
 {
 	char	sid[32];
 
-	handshake(sid);
-	fake_now = T0 + PING_INTERVAL + 50;
-	get_text(sid, "2");
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + 50;
+	testutil_get_text(sid, "2");
 }
 END_TEST
 
@@ -909,49 +656,51 @@ START_TEST(test_ping_is_queued_behind_waiting_packets)
 {
 	char	sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	post_ok(sid, "4a");
-	fake_now = T0 + PING_INTERVAL;
-	get_text(sid, "4a" RS "2");
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	testutil_get_text(sid, "4a" RS "2");
 }
 END_TEST
 
 START_TEST(test_get_after_ping_waits_for_pong_deadline)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
-	fake_now = T0 + PING_INTERVAL;
-	get_text(sid, "2");
-	fake_now = T0 + PING_INTERVAL + 10;
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	testutil_get_text(sid, "2");
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + 10;
 	get_held(&f, sid, &w);
-	ck_assert(w.deadline == T0 + PING_INTERVAL + PING_TIMEOUT);
+	ck_assert(w.deadline ==
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT);
 }
 END_TEST
 
 START_TEST(test_pong_rearms_ping_interval_after_the_pong)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
-	fake_now = T0 + PING_INTERVAL;
-	get_text(sid, "2");
-	fake_now = T0 + 400;
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	testutil_get_text(sid, "2");
+	testutil_now = TESTUTIL_T0 + 400;
 	post_ok(sid, "3");
 	get_held(&f, sid, &w);
-	ck_assert(w.deadline == T0 + 400 + PING_INTERVAL);
+	ck_assert(w.deadline == TESTUTIL_T0 + 400 + TESTUTIL_PING_INTERVAL);
 
 	/* The old pong deadline passes harmlessly. */
-	fake_now = T0 + PING_INTERVAL + PING_TIMEOUT;
-	ck_assert_int_eq(eio_sweep(e, fake_now), 0);
+	testutil_now =
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT;
+	ck_assert_int_eq(eio_sweep(e, testutil_now), 0);
 	resume_wait(&f, &w);
-	fake_now = T0 + 400 + PING_INTERVAL - 1;
+	testutil_now = TESTUTIL_T0 + 400 + TESTUTIL_PING_INTERVAL - 1;
 	resume_wait(&f, &w);
-	fake_now = T0 + 400 + PING_INTERVAL;
+	testutil_now = TESTUTIL_T0 + 400 + TESTUTIL_PING_INTERVAL;
 	resume_text(&f, &w, false, "2");
 	ck_assert_uint_eq(ncloses, 0);
 }
@@ -959,34 +708,35 @@ END_TEST
 
 START_TEST(test_pong_rings_held_get_which_waits_for_new_ping_time)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
-	fake_now = T0 + PING_INTERVAL;
-	get_text(sid, "2");
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	testutil_get_text(sid, "2");
 	get_held(&f, sid, &w);
-	ck_assert(w.deadline == T0 + PING_INTERVAL + PING_TIMEOUT);
-	fake_now = T0 + 350;
+	ck_assert(w.deadline ==
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT);
+	testutil_now = TESTUTIL_T0 + 350;
 	post_ok(sid, "3probe");
-	ck_assert_int_eq(drain_rings(sid), 1);
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
 	resume_wait(&f, &w);
-	ck_assert(w.deadline == T0 + 350 + PING_INTERVAL);
+	ck_assert(w.deadline == TESTUTIL_T0 + 350 + TESTUTIL_PING_INTERVAL);
 }
 END_TEST
 
 START_TEST(test_pong_without_ping_changes_nothing)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
-	fake_now = T0 + 100;
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + 100;
 	post_ok(sid, "3");
 	get_held(&f, sid, &w);
-	ck_assert(w.deadline == T0 + PING_INTERVAL);
+	ck_assert(w.deadline == TESTUTIL_T0 + TESTUTIL_PING_INTERVAL);
 }
 END_TEST
 
@@ -994,17 +744,20 @@ START_TEST(test_sweep_closes_session_whose_pong_is_late)
 {
 	char	sid[32];
 
-	handshake(sid);
-	ck_assert_int_eq(eio_sweep(e, T0 + PING_INTERVAL + PING_TIMEOUT - 1),
+	testutil_handshake(sid);
+	ck_assert_int_eq(eio_sweep(e,
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT - 1),
 	    0);
 	ck_assert_uint_eq(ncloses, 0);
-	ck_assert_int_eq(eio_sweep(e, T0 + PING_INTERVAL + PING_TIMEOUT), 1);
+	ck_assert_int_eq(eio_sweep(e,
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT), 1);
 	check_closed_once(sid, "ping timeout");
-	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
 
-	fake_now = T0 + PING_INTERVAL + PING_TIMEOUT + 1;
+	testutil_now =
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT + 1;
 	get_error(sid, 1);
-	ck_assert_int_eq(eio_sweep(e, fake_now + 100000), 0);
+	ck_assert_int_eq(eio_sweep(e, testutil_now + 100000), 0);
 	ck_assert_uint_eq(ncloses, 1);
 }
 END_TEST
@@ -1013,13 +766,15 @@ START_TEST(test_sweep_after_ping_sent_closes_at_pong_deadline)
 {
 	char	sid[32];
 
-	handshake(sid);
-	fake_now = T0 + PING_INTERVAL + 20;
-	get_text(sid, "2");
-	ck_assert_int_eq(eio_sweep(e, T0 + PING_INTERVAL + PING_TIMEOUT - 1),
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + 20;
+	testutil_get_text(sid, "2");
+	ck_assert_int_eq(eio_sweep(e,
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT - 1),
 	    0);
 	ck_assert_uint_eq(ncloses, 0);
-	ck_assert_int_eq(eio_sweep(e, T0 + PING_INTERVAL + PING_TIMEOUT), 1);
+	ck_assert_int_eq(eio_sweep(e,
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT), 1);
 	check_closed_once(sid, "ping timeout");
 	get_error(sid, 1);
 }
@@ -1027,41 +782,42 @@ END_TEST
 
 START_TEST(test_late_pong_closes_held_get_with_close)
 {
-	struct fake_req	f, f2;
-	struct eio_wait	w, w2;
-	char		sid[32];
+	struct testutil_req	f, f2;
+	struct eio_wait		w, w2;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	get_held(&f, sid, &w);
-	fake_now = T0 + PING_INTERVAL;
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
 	resume_text(&f, &w, false, "2");
 	get_held(&f2, sid, &w2);
-	ck_assert(w2.deadline == T0 + PING_INTERVAL + PING_TIMEOUT);
+	ck_assert(w2.deadline ==
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT);
 
-	drain_rings(NULL);
-	fake_now = w2.deadline;
-	ck_assert_int_eq(eio_sweep(e, fake_now), 1);
+	testutil_rings_drain(NULL);
+	testutil_now = w2.deadline;
+	ck_assert_int_eq(eio_sweep(e, testutil_now), 1);
 	check_closed_once(sid, "ping timeout");
-	ck_assert_int_eq(drain_rings(sid), 1);
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
 	resume_text(&f2, &w2, false, "1");
 	get_error(sid, 1);
-	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
 	ck_assert_uint_eq(ncloses, 1);
 }
 END_TEST
 
 START_TEST(test_held_get_resumed_at_pong_deadline_gets_close)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
 	/* No sweep: the resume itself notices the late pong. */
-	handshake(sid);
-	fake_now = T0 + PING_INTERVAL;
-	get_text(sid, "2");
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	testutil_get_text(sid, "2");
 	get_held(&f, sid, &w);
-	fake_now = w.deadline;
+	testutil_now = w.deadline;
 	resume_text(&f, &w, false, "1");
 	check_closed_once(sid, "ping timeout");
 	get_error(sid, 1);
@@ -1072,11 +828,12 @@ START_TEST(test_get_after_pong_deadline_is_unknown_sid)
 {
 	char	sid[32];
 
-	handshake(sid);
-	fake_now = T0 + PING_INTERVAL + PING_TIMEOUT;
+	testutil_handshake(sid);
+	testutil_now =
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT;
 	get_error(sid, 1);
 	check_closed_once(sid, "ping timeout");
-	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
 }
 END_TEST
 
@@ -1084,18 +841,18 @@ END_TEST
 
 START_TEST(test_client_close_with_held_get_answers_noop)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	get_held(&f, sid, &w);
 	post_ok(sid, "1");
 	check_closed_once(sid, "transport close");
-	ck_assert_int_eq(drain_rings(sid), 1);
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
 	resume_text(&f, &w, false, "6");
 	get_error(sid, 1);
-	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
 	ck_assert_uint_eq(ncloses, 1);
 }
 END_TEST
@@ -1104,10 +861,10 @@ START_TEST(test_client_close_without_held_get_closes_at_once)
 {
 	char	sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	post_ok(sid, "4lost" RS "1");
 	check_closed_once(sid, "transport close");
-	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
 	get_error(sid, 1);
 	ck_assert_uint_eq(ncloses, 1);
 }
@@ -1118,9 +875,9 @@ START_TEST(test_post_after_client_close_is_unknown_sid)
 	struct http_response	*resp = &r_test;
 	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	post_ok(sid, "1");
-	post_typed(sid, "4x", 2, "text/plain", resp);
+	testutil_post_typed(sid, "4x", 2, "text/plain", resp);
 	check_error(resp, 1);
 	ck_assert_uint_eq(ncloses, 1);
 }
@@ -1131,9 +888,9 @@ START_TEST(test_octet_stream_post_is_400_and_closes)
 	struct http_response	*resp = &r_test;
 	char			sid[32];
 
-	handshake(sid);
-	ck_assert_int_eq(post_typed(sid, "4x", 2, "application/octet-stream",
-	    resp), 400);
+	testutil_handshake(sid);
+	ck_assert_int_eq(testutil_post_typed(sid, "4x", 2,
+	    "application/octet-stream", resp), 400);
 	check_empty(resp, 400);
 	check_closed_once(sid, "transport error");
 	get_error(sid, 1);
@@ -1142,16 +899,16 @@ END_TEST
 
 START_TEST(test_announced_body_over_max_payload_is_413_and_closes)
 {
-	struct fake_req		f;
+	struct testutil_req	f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		w;
 	char			sid[32], q[256];
 
-	handshake(sid);
-	sid_query(q, sizeof(q), sid, "EIO=4&");
-	fake_init(&f, HTTP_POST, q, "4x", 2);
-	f.req.content_length = MAX_PAYLOAD + 1;
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	testutil_handshake(sid);
+	testutil_sid_query(q, sizeof(q), sid, "EIO=4&");
+	testutil_req_init(&f, HTTP_POST, q, "4x", 2);
+	f.req.content_length = TESTUTIL_MAX_PAYLOAD + 1;
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	check_empty(resp, 413);
 	check_closed_once(sid, "transport error");
 	get_error(sid, 1);
@@ -1160,20 +917,20 @@ END_TEST
 
 START_TEST(test_body_longer_than_announced_over_max_payload_is_413)
 {
-	struct fake_req		 f;
+	struct testutil_req	 f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		 w;
 	char			 sid[32], q[256];
 
-	big = malloc(MAX_PAYLOAD + 1);
+	big = malloc(TESTUTIL_MAX_PAYLOAD + 1);
 	ck_assert_ptr_nonnull(big);
-	memset(big, 'a', MAX_PAYLOAD + 1);
+	memset(big, 'a', TESTUTIL_MAX_PAYLOAD + 1);
 	big[0] = '4';
-	handshake(sid);
-	sid_query(q, sizeof(q), sid, "EIO=4&");
-	fake_init(&f, HTTP_POST, q, big, MAX_PAYLOAD + 1);
+	testutil_handshake(sid);
+	testutil_sid_query(q, sizeof(q), sid, "EIO=4&");
+	testutil_req_init(&f, HTTP_POST, q, big, TESTUTIL_MAX_PAYLOAD + 1);
 	f.req.content_length = 10;
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	check_empty(resp, 413);
 	check_closed_once(sid, "transport error");
 	get_error(sid, 1);
@@ -1185,15 +942,15 @@ START_TEST(test_body_of_exactly_max_payload_is_accepted)
 	struct http_response	*resp = &r_test;
 	char			 sid[32];
 
-	big = malloc(MAX_PAYLOAD + 1);
+	big = malloc(TESTUTIL_MAX_PAYLOAD + 1);
 	ck_assert_ptr_nonnull(big);
-	memset(big, 'a', MAX_PAYLOAD);
+	memset(big, 'a', TESTUTIL_MAX_PAYLOAD);
 	big[0] = '4';
-	big[MAX_PAYLOAD] = '\0';
-	handshake(sid);
-	ck_assert_int_eq(post_typed(sid, big, MAX_PAYLOAD, "text/plain",
-	    resp), 200);
-	get_text(sid, big);
+	big[TESTUTIL_MAX_PAYLOAD] = '\0';
+	testutil_handshake(sid);
+	ck_assert_int_eq(testutil_post_typed(sid, big, TESTUTIL_MAX_PAYLOAD,
+	    "text/plain", resp), 200);
+	testutil_get_text(sid, big);
 	ck_assert_uint_eq(ncloses, 0);
 }
 END_TEST
@@ -1218,13 +975,13 @@ START_TEST(test_bad_post_body_closes_session)
 	struct http_response	*resp = &r_test;
 	char			sid[32];
 
-	handshake(sid);
-	post_typed(sid, closing_bodies[_i].body, closing_bodies[_i].len,
-	    "text/plain;charset=UTF-8", resp);
+	testutil_handshake(sid);
+	testutil_post_typed(sid, closing_bodies[_i].body,
+	    closing_bodies[_i].len, "text/plain;charset=UTF-8", resp);
 	/* Node answers ok, the official suite accepts a 400 too. */
 	ck_assert(resp->status == 200 || resp->status == 400);
 	check_closed_once(sid, closing_bodies[_i].reason);
-	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
 	get_error(sid, 1);
 }
 END_TEST
@@ -1238,15 +995,15 @@ static const char *ignored_bodies[] = {
 
 START_TEST(test_noop_and_upgrade_posts_are_ignored)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	post_ok(sid, ignored_bodies[_i]);
 	ck_assert_uint_eq(ncloses, 0);
 	get_held(&f, sid, &w);
-	ck_assert(w.deadline == T0 + PING_INTERVAL);
+	ck_assert(w.deadline == TESTUTIL_T0 + TESTUTIL_PING_INTERVAL);
 }
 END_TEST
 
@@ -1254,15 +1011,15 @@ START_TEST(test_graceful_close_flushes_queue_then_noop_close)
 {
 	char	sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	post_ok(sid, "4last" RS "4close-me" RS "4never");
 	check_closed_once(sid, "forced close");
 	/* Closing: a POST is accepted and ignored. */
 	post_ok(sid, "4ignored");
-	get_text(sid, "4last");
-	get_text(sid, "6" RS "1");
+	testutil_get_text(sid, "4last");
+	testutil_get_text(sid, "6" RS "1");
 	get_error(sid, 1);
-	ck_assert_uint_eq(count_sessions(), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
 	ck_assert_uint_eq(ncloses, 1);
 }
 END_TEST
@@ -1271,9 +1028,9 @@ START_TEST(test_graceful_close_without_queue_answers_noop_close)
 {
 	char	sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	post_ok(sid, "4close-me");
-	get_text(sid, "6" RS "1");
+	testutil_get_text(sid, "6" RS "1");
 	get_error(sid, 1);
 	ck_assert_uint_eq(ncloses, 1);
 }
@@ -1281,14 +1038,14 @@ END_TEST
 
 START_TEST(test_graceful_close_with_held_get_answers_close)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	get_held(&f, sid, &w);
 	post_ok(sid, "4close-me");
-	ck_assert_int_eq(drain_rings(sid), 1);
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
 	resume_text(&f, &w, false, "1");
 	get_error(sid, 1);
 	ck_assert_uint_eq(ncloses, 1);
@@ -1299,23 +1056,23 @@ START_TEST(test_on_close_may_queue_last_packets_when_graceful)
 {
 	char	sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	farewell = true;
 	post_ok(sid, "4close-me");
 	check_closed_once(sid, "forced close");
-	get_text(sid, "4bye");
-	get_text(sid, "6" RS "1");
+	testutil_get_text(sid, "4bye");
+	testutil_get_text(sid, "6" RS "1");
 	get_error(sid, 1);
 }
 END_TEST
 
 START_TEST(test_on_close_packets_are_dropped_when_abrupt)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	farewell = true;
 	get_held(&f, sid, &w);
 	post_ok(sid, "1");
@@ -1328,16 +1085,16 @@ START_TEST(test_closing_another_session_closes_it_once)
 {
 	char	a[32], b[32], msg[64];
 
-	handshake(a);
-	handshake(b);
+	testutil_handshake(a);
+	testutil_handshake(b);
 	snprintf(msg, sizeof(msg), "4kick:%s", b);
 	post_ok(a, msg);
 	check_closed_once(b, "kicked");
-	get_text(b, "6" RS "1");
+	testutil_get_text(b, "6" RS "1");
 	get_error(b, 1);
 	/* The kicker goes on. */
 	post_ok(a, "4still");
-	get_text(a, "4still");
+	testutil_get_text(a, "4still");
 	ck_assert_uint_eq(ncloses, 1);
 }
 END_TEST
@@ -1346,14 +1103,14 @@ START_TEST(test_closing_another_session_keeps_its_last_packets)
 {
 	char	a[32], b[32], msg[64];
 
-	handshake(a);
-	handshake(b);
+	testutil_handshake(a);
+	testutil_handshake(b);
 	farewell = true;
 	snprintf(msg, sizeof(msg), "4kick:%s", b);
 	post_ok(a, msg);
 	check_closed_once(b, "kicked");
-	get_text(b, "4bye");
-	get_text(b, "6" RS "1");
+	testutil_get_text(b, "4bye");
+	testutil_get_text(b, "6" RS "1");
 	get_error(b, 1);
 }
 END_TEST
@@ -1362,15 +1119,17 @@ START_TEST(test_sweep_removes_closing_session_after_close_wait)
 {
 	char	sid[32];
 
-	handshake(sid);
-	fake_now = T0 + 10;
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + 10;
 	post_ok(sid, "4close-me");
-	ck_assert_uint_eq(count_sessions(), 1);
-	ck_assert_int_eq(eio_sweep(e, T0 + 10 + CLOSE_WAIT - 1), 0);
-	ck_assert_uint_eq(count_sessions(), 1);
-	ck_assert_int_eq(eio_sweep(e, T0 + 10 + CLOSE_WAIT), 1);
-	ck_assert_uint_eq(count_sessions(), 0);
-	fake_now = T0 + 10 + CLOSE_WAIT;
+	ck_assert_uint_eq(testutil_session_count(st), 1);
+	ck_assert_int_eq(eio_sweep(e,
+	    TESTUTIL_T0 + 10 + TESTUTIL_CLOSE_WAIT - 1), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 1);
+	ck_assert_int_eq(eio_sweep(e, TESTUTIL_T0 + 10 + TESTUTIL_CLOSE_WAIT),
+	    1);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
+	testutil_now = TESTUTIL_T0 + 10 + TESTUTIL_CLOSE_WAIT;
 	get_error(sid, 1);
 	ck_assert_uint_eq(ncloses, 1);
 }
@@ -1378,21 +1137,22 @@ END_TEST
 
 START_TEST(test_held_get_of_expired_closing_session_gets_close)
 {
-	struct fake_req	f;
-	struct eio_wait	w;
-	char		sid[32];
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
 
-	handshake(sid);
-	fake_now = T0 + PING_INTERVAL;
-	get_text(sid, "2");
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	testutil_get_text(sid, "2");
 	get_held(&f, sid, &w);
-	fake_now = T0 + PING_INTERVAL + PING_TIMEOUT;
-	ck_assert_int_eq(eio_sweep(e, fake_now), 1);
+	testutil_now =
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT;
+	ck_assert_int_eq(eio_sweep(e, testutil_now), 1);
 	/* Nobody resumed it in time: the record goes. */
-	fake_now += CLOSE_WAIT;
-	ck_assert_int_eq(eio_sweep(e, fake_now), 1);
-	ck_assert_uint_eq(count_sessions(), 0);
-	ck_assert_int_eq(drain_rings(sid), 2);
+	testutil_now += TESTUTIL_CLOSE_WAIT;
+	ck_assert_int_eq(eio_sweep(e, testutil_now), 1);
+	ck_assert_uint_eq(testutil_session_count(st), 0);
+	ck_assert_int_eq(testutil_rings_drain(sid), 2);
 	resume_text(&f, &w, false, "1");
 	ck_assert_uint_eq(ncloses, 1);
 }
@@ -1407,22 +1167,22 @@ overlap_post(void)
 {
 	struct http_response	*resp = &r_overlap;
 
-	overlap_status = post_typed(overlap_sid, "4second", 7, "text/plain",
-	    resp);
+	overlap_status = testutil_post_typed(overlap_sid, "4second", 7,
+	    "text/plain", resp);
 }
 
 START_TEST(test_second_post_while_first_is_read_is_400_and_closes)
 {
-	struct fake_req		f;
+	struct testutil_req	f;
 	struct http_response	*resp = &r_test;
 	struct eio_wait		w;
 	char			q[256];
 
-	handshake(overlap_sid);
-	sid_query(q, sizeof(q), overlap_sid, "EIO=4&");
-	fake_init(&f, HTTP_POST, q, "4first", 6);
+	testutil_handshake(overlap_sid);
+	testutil_sid_query(q, sizeof(q), overlap_sid, "EIO=4&");
+	testutil_req_init(&f, HTTP_POST, q, "4first", 6);
 	f.during_read = overlap_post;
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
 	ck_assert_int_eq(overlap_status, 400);
 	ck_assert_int_ne(resp->status, 200);
 	check_closed_once(overlap_sid, "transport error");
@@ -1526,42 +1286,8 @@ eio_suite(void)
 	return (s);
 }
 
-/* Make base, the directory every test's environment goes under. */
-static int
-make_base(void)
-{
-	const char	*tmp = getenv("TMPDIR");
-	int		 n;
-
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	n = snprintf(base, sizeof(base), "%s/sio-test-XXXXXX", tmp);
-	if (n < 0 || (size_t)n >= sizeof(base) || mkdtemp(base) == NULL) {
-		fprintf(stderr, "check_eio: cannot make a directory in %s\n",
-		    tmp);
-		return (-1);
-	}
-	return (0);
-}
-
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	log_init("check_eio", LOG_LEVEL_ERROR);
-	if (bell_open() != 0) {
-		fprintf(stderr, "check_eio: bell_open failed\n");
-		return (EXIT_FAILURE);
-	}
-	if (make_base() != 0)
-		return (EXIT_FAILURE);
-	sr = srunner_create(eio_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	remove_tree(base);
-	bell_close();
-	return (nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (testutil_suite_run_with_store("check_eio", eio_suite));
 }

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "eio_packet.h"
+#include "testutil.h"
 
 /* A byte string with its length, so vectors may hold NUL bytes. */
 struct bytes {
@@ -543,12 +544,5 @@ eio_packet_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(eio_packet_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (testutil_suite_run(eio_packet_suite()));
 }

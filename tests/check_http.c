@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "testutil.h"
 
 #define ACAO_STAR	"Access-Control-Allow-Origin: *\r\n"
 #define ACAC		"Access-Control-Allow-Credentials: true\r\n"
@@ -815,12 +816,5 @@ http_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(http_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (testutil_suite_run(http_suite()));
 }

@@ -9,10 +9,7 @@
  */
 #include "config.h"
 
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,35 +19,24 @@
 #include <check.h>
 #include <json-c/json.h>
 
-#include "bell.h"
 #include "buf.h"
 #include "eio.h"
 #include "http.h"
-#include "log.h"
 #include "sio.h"
 #include "sio_packet.h"
 #include "store.h"
+#include "testutil.h"
 
 #define RS		"\x1e"
-#define PING_INTERVAL	300
-#define PING_TIMEOUT	200
-#define MAX_PAYLOAD	1000000
-#define CLOSE_WAIT	30000
-#define BODY_TIMEOUT	30000
 #define CONNECT_TIMEOUT	1000
-#define T0		INT64_C(1700000000000)	/* handshake time */
-#define TEXT_PLAIN	"text/plain; charset=UTF-8"
 #define PATH		"/socket.io"
 #define PH(n)		"{\"_placeholder\":true,\"num\":" #n "}"
 #define ID_LEN		EIO_ID_LEN
 
 /* The fixture. */
-static char		 base[4096];	/* all tests' directories */
-static char		 dir[4096];	/* this test's */
 static struct store	*st;
 static struct eio	*e;
 static struct sio	*sio;
-static int64_t		 fake_now;
 
 /* Responses owned by the fixture, so a failing test leaks nothing. */
 static struct http_response	 r_helper;
@@ -78,12 +64,6 @@ static struct {
 static size_t		 nbins_seen;
 static size_t		 nbin_events;
 static size_t		 nconnections;
-
-static int64_t
-test_clock(void)
-{
-	return (fake_now);
-}
 
 /* The test application. */
 
@@ -428,129 +408,21 @@ static const struct sio_namespace app_namespaces[] = {
 	{ .name = NULL },
 };
 
-/* A request built in memory; its body is served by fake_read_body. */
-struct fake_req {
-	struct http_request	 req;
-	char			 uri[512];
-	const char		*body;
-	size_t			 body_len;
-	int			 reads;
-};
-
-static int
-fake_read_body(struct http_request *req, size_t max, struct buf *body)
-{
-	struct fake_req	*f = req->ctx;
-
-	f->reads++;
-	buf_reset(body);
-	if (f->body_len > max)
-		return (-EMSGSIZE);
-	buf_append(body, f->body, f->body_len);
-	return (0);
-}
-
-static void
-fake_init(struct fake_req *f, enum http_method method, const char *query,
-    const char *body, size_t body_len)
-{
-	static const char *names[] = { "GET", "POST", "OPTIONS", "PUT" };
-	int	n;
-
-	memset(f, 0, sizeof(*f));
-	n = snprintf(f->uri, sizeof(f->uri), PATH "/?%s", query);
-	ck_assert(n > 0 && (size_t)n < sizeof(f->uri));
-	f->req.method = method;
-	f->req.method_name = names[method];
-	f->req.uri = f->uri;
-	f->req.query = f->uri + strlen(PATH "/?");
-	f->req.content_type = method == HTTP_POST ?
-	    "text/plain;charset=UTF-8" : NULL;
-	f->req.content_length = method == HTTP_POST ? (long long)body_len : -1;
-	f->req.read_body = fake_read_body;
-	f->req.ctx = f;
-	f->body = body;
-	f->body_len = body_len;
-}
-
 /* Fixture. */
-
-static void
-make_dir(void)
-{
-	int	n;
-
-	n = snprintf(dir, sizeof(dir), "%s/test-XXXXXX", base);
-	ck_assert(n > 0 && (size_t)n < sizeof(dir));
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static int
-remove_entry(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return (0);
-}
-
-/* Remove path and everything under it. */
-static void
-remove_tree(const char *path)
-{
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-remove_dir(void)
-{
-	if (dir[0] != '\0')
-		remove_tree(dir);
-	dir[0] = '\0';
-}
-
-/* Read and drop the rings waiting on our bell. */
-static void
-drain_rings(void)
-{
-	char	got[STORE_SID_MAX + 1];
-	int64_t	sent;
-
-	while (bell_read(got, sizeof(got), &sent) == 1)
-		continue;
-}
 
 static void
 setup(void)
 {
-	struct store_config	scfg;
-	struct eio_config	ecfg;
+	struct eio_config	ecfg = testutil_eio_config();
 	struct sio_config	cfg;
 
-	drain_rings();
-	make_dir();
-	memset(&scfg, 0, sizeof(scfg));
-	scfg.path = dir;
-	scfg.map_size = 16u * 1024 * 1024;
-	scfg.max_readers = 126;
-	scfg.sync = STORE_SYNC_NONE;
-	scfg.instance = bell_self();
-	ck_assert_int_eq(store_open(&scfg, &st), 0);
-	memset(&ecfg, 0, sizeof(ecfg));
-	ecfg.ping_interval = PING_INTERVAL;
-	ecfg.ping_timeout = PING_TIMEOUT;
-	ecfg.max_payload = MAX_PAYLOAD;
-	ecfg.close_wait = CLOSE_WAIT;
-	ecfg.body_timeout = BODY_TIMEOUT;
-	ecfg.clock = test_clock;
-	e = eio_new(&ecfg, st);
+	st = testutil_store_setup();
+	e = testutil_eio_new(&ecfg, st, PATH);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.connect_timeout = CONNECT_TIMEOUT;
 	sio = sio_new(&cfg, PATH, app_namespaces);
 	eio_add_handler(e, sio_eio_handler(sio));
-	fake_now = T0;
+	testutil_now = TESTUTIL_T0;
 	memset(discs, 0, sizeof(discs));
 	ndiscs = 0;
 	memset(acks, 0, sizeof(acks));
@@ -568,88 +440,15 @@ static void
 teardown(void)
 {
 	http_response_clear(&r_helper);
-	eio_free(e);
+	testutil_eio_free(e);
 	e = NULL;
 	sio_free(sio);
 	sio = NULL;
-	store_close(st);
+	testutil_store_teardown(st);
 	st = NULL;
-	remove_dir();
-	drain_rings();
 }
 
-/* Engine.IO helpers.  Every request is served at fake_now. */
-
-static enum eio_result
-request(struct fake_req *f, struct http_response *resp, struct eio_wait *w)
-{
-	return (eio_handle(e, &f->req, fake_now, resp, w));
-}
-
-static void
-sid_query(char *q, size_t size, const char *sid)
-{
-	int	n;
-
-	n = snprintf(q, size, "EIO=4&transport=polling&sid=%s&t=x", sid);
-	ck_assert(n > 0 && (size_t)n < size);
-}
-
-/* Handshake at fake_now; the new Engine.IO sid goes to sid. */
-static void
-handshake(char *sid)
-{
-	struct fake_req		 f;
-	struct http_response	*resp = &r_helper;
-	struct eio_wait		 w;
-	const char		*p, *q;
-
-	fake_init(&f, HTTP_GET, "EIO=4&transport=polling&t=abc", NULL, 0);
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
-	ck_assert_int_eq(resp->status, 200);
-	p = buf_str(&resp->body);
-	ck_assert(strncmp(p, "0{\"sid\":\"", 9) == 0);
-	p += 9;
-	q = strchr(p, '"');
-	ck_assert_ptr_nonnull(q);
-	ck_assert_uint_eq((size_t)(q - p), ID_LEN);
-	memcpy(sid, p, ID_LEN);
-	sid[ID_LEN] = '\0';
-}
-
-/* A GET for sid at fake_now; f must outlive a held request. */
-static enum eio_result
-get(struct fake_req *f, const char *sid, struct http_response *resp,
-    struct eio_wait *w)
-{
-	char	q[256];
-
-	sid_query(q, sizeof(q), sid);
-	fake_init(f, HTTP_GET, q, NULL, 0);
-	return (request(f, resp, w));
-}
-
-/* A GET that must answer at once: its 200 text body (in r_helper). */
-static const char *
-get_now(const char *sid)
-{
-	struct fake_req		 f;
-	struct http_response	*resp = &r_helper;
-	struct eio_wait		 w;
-
-	ck_assert_int_eq(get(&f, sid, resp, &w), EIO_DONE);
-	ck_assert_int_eq(resp->status, 200);
-	ck_assert_ptr_nonnull(resp->content_type);
-	ck_assert_str_eq(resp->content_type, TEXT_PLAIN);
-	return (buf_str(&resp->body));
-}
-
-/* A GET that must answer at once with body. */
-static void
-get_text(const char *sid, const char *body)
-{
-	ck_assert_str_eq(get_now(sid), body);
-}
+/* Engine.IO helpers.  Every request is served at testutil_now. */
 
 /*
  * A GET that finds nothing queued: it must be held.  It is then let go
@@ -658,12 +457,12 @@ get_text(const char *sid, const char *body)
 static void
 get_nothing(const char *sid)
 {
-	struct fake_req		 f;
+	struct testutil_req	 f;
 	struct http_response	*resp = &r_helper;
 	struct eio_wait		 w;
 
-	ck_assert_int_eq(get(&f, sid, resp, &w), EIO_WAIT);
-	ck_assert_int_eq(eio_resume(e, &f.req, &w, fake_now, true, resp),
+	ck_assert_int_eq(testutil_get(&f, sid, resp, &w), EIO_WAIT);
+	ck_assert_int_eq(eio_resume(e, &f.req, &w, testutil_now, true, resp),
 	    EIO_DONE);
 	ck_assert_int_eq(resp->status, 200);
 	ck_assert_str_eq(buf_str(&resp->body), "6");
@@ -673,11 +472,9 @@ get_nothing(const char *sid)
 static void
 get_unknown(const char *sid)
 {
-	struct fake_req		 f;
 	struct http_response	*resp = &r_helper;
-	struct eio_wait		 w;
 
-	ck_assert_int_eq(get(&f, sid, resp, &w), EIO_DONE);
+	testutil_get_done(sid, resp);
 	ck_assert_int_eq(resp->status, 400);
 	ck_assert_str_eq(buf_str(&resp->body),
 	    "{\"code\":1,\"message\":\"Session ID unknown\"}");
@@ -687,46 +484,17 @@ get_unknown(const char *sid)
 static void
 check_closed(const char *sid)
 {
-	get_text(sid, "6" RS "1");
+	testutil_get_text(sid, "6" RS "1");
 	get_unknown(sid);
-}
-
-/* POST body to sid; it must be answered "ok". */
-static void
-post_ok(const char *sid, const char *body)
-{
-	struct fake_req		 f;
-	struct http_response	*resp = &r_helper;
-	struct eio_wait		 w;
-	char			 q[256];
-
-	sid_query(q, sizeof(q), sid);
-	fake_init(&f, HTTP_POST, q, body, strlen(body));
-	ck_assert_int_eq(request(&f, resp, &w), EIO_DONE);
-	ck_assert_int_eq(f.reads, 1);
-	ck_assert_int_eq(resp->status, 200);
-	ck_assert_str_eq(buf_str(&resp->body), "ok");
 }
 
 /* Answer the ping due at time t: GET "2", POST "3". */
 static void
 pong_at(const char *sid, int64_t t)
 {
-	fake_now = t;
-	get_text(sid, "2");
-	post_ok(sid, "3");
-}
-
-static size_t
-count_sessions(void)
-{
-	struct store_txn	*t;
-	size_t			 n = 12345;
-
-	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
-	ck_assert_int_eq(store_session_count(t, &n), 0);
-	store_txn_abort(t);
-	return (n);
+	testutil_now = t;
+	testutil_get_text(sid, "2");
+	testutil_post_ok(sid, "3");
 }
 
 /* Socket.IO helpers. */
@@ -744,10 +512,10 @@ join_nsp(const char *sid, const char *nsp, const char *auth, char *id)
 
 	snprintf(body, sizeof(body), "40%s%s%s", root ? "" : nsp,
 	    root ? "" : ",", auth);
-	post_ok(sid, body);
+	testutil_post_ok(sid, body);
 	snprintf(prefix, sizeof(prefix), "40%s%s{\"sid\":\"", root ? "" : nsp,
 	    root ? "" : ",");
-	got = get_now(sid);
+	got = testutil_get_now(sid);
 	ck_assert_msg(strncmp(got, prefix, strlen(prefix)) == 0,
 	    "CONNECT reply \"%s\", wanted the prefix \"%s\"", got, prefix);
 	got += strlen(prefix);
@@ -761,7 +529,7 @@ join_nsp(const char *sid, const char *nsp, const char *auth, char *id)
 static void
 client(char *sid, char *id, const char *auth)
 {
-	handshake(sid);
+	testutil_handshake(sid);
 	join_nsp(sid, "/", auth, id);
 }
 
@@ -781,7 +549,7 @@ START_TEST(test_connect_reply_has_new_socket_id)
 	char	sid[32], id[32];
 	size_t	i;
 
-	handshake(sid);
+	testutil_handshake(sid);
 	join_nsp(sid, "/", "", id);
 	ck_assert_str_ne(id, sid);
 	for (i = 0; i < ID_LEN; i++) {
@@ -798,7 +566,7 @@ START_TEST(test_connect_to_other_namespace_reply_names_it)
 {
 	char	sid[32], a[32], b[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	join_nsp(sid, "/other", "", b);
 	join_nsp(sid, "/", "", a);
 	ck_assert_str_ne(a, b);
@@ -811,9 +579,9 @@ START_TEST(test_connect_without_comma_is_accepted)
 	char		 sid[32];
 	const char	*got;
 
-	handshake(sid);
-	post_ok(sid, "40/other");
-	got = get_now(sid);
+	testutil_handshake(sid);
+	testutil_post_ok(sid, "40/other");
+	got = testutil_get_now(sid);
 	ck_assert_msg(strncmp(got, "40/other,{\"sid\":\"", 17) == 0,
 	    "got \"%s\"", got);
 }
@@ -823,10 +591,10 @@ START_TEST(test_connect_to_unknown_namespace_is_refused_and_session_stays)
 {
 	char	sid[32], id[32];
 
-	handshake(sid);
-	post_ok(sid, "40/x,");
-	get_text(sid, "44/x,{\"message\":\"Invalid namespace\"}");
-	ck_assert_uint_eq(count_sessions(), 1);
+	testutil_handshake(sid);
+	testutil_post_ok(sid, "40/x,");
+	testutil_get_text(sid, "44/x,{\"message\":\"Invalid namespace\"}");
+	ck_assert_uint_eq(testutil_session_count(st), 1);
 	join_nsp(sid, "/", "", id);
 	ck_assert_uint_eq(nconnections, 1);
 }
@@ -836,12 +604,13 @@ START_TEST(test_middleware_refusal_sends_message_and_data)
 {
 	char	sid[32], id[32];
 
-	handshake(sid);
-	post_ok(sid, "40{\"deny\":true}");
-	get_text(sid, "44{\"message\":\"denied\",\"data\":{\"why\":1}}");
+	testutil_handshake(sid);
+	testutil_post_ok(sid, "40{\"deny\":true}");
+	testutil_get_text(sid,
+	    "44{\"message\":\"denied\",\"data\":{\"why\":1}}");
 	ck_assert_uint_eq(nconnections, 0);
 	/* The session stays, and a CONNECT that passes works. */
-	ck_assert_uint_eq(count_sessions(), 1);
+	ck_assert_uint_eq(testutil_session_count(st), 1);
 	join_nsp(sid, "/", "{\"deny\":false}", id);
 	ck_assert_uint_eq(nconnections, 1);
 }
@@ -851,10 +620,11 @@ START_TEST(test_middleware_refused_socket_is_not_joined)
 {
 	char	sid[32];
 
-	handshake(sid);
-	post_ok(sid, "40{\"deny\":true}");
-	get_text(sid, "44{\"message\":\"denied\",\"data\":{\"why\":1}}");
-	post_ok(sid, "42[\"all\"]");
+	testutil_handshake(sid);
+	testutil_post_ok(sid, "40{\"deny\":true}");
+	testutil_get_text(sid,
+	    "44{\"message\":\"denied\",\"data\":{\"why\":1}}");
+	testutil_post_ok(sid, "42[\"all\"]");
 	check_closed(sid);
 	ck_assert_uint_eq(ndiscs, 0);
 }
@@ -876,18 +646,18 @@ four_clients(void)
 	client(sb, ib, "{\"rooms\":[\"r1\",\"r2\"]}");
 	client(sc, ic, "{\"rooms\":[\"r2\"]}");
 	client(sd, id_, "");
-	handshake(so);
+	testutil_handshake(so);
 	join_nsp(so, "/other", "{\"rooms\":[\"r1\",\"r2\"]}", io);
 }
 
 START_TEST(test_broadcast_to_one_room_reaches_its_members_only)
 {
 	four_clients();
-	post_ok(sd, "421[\"to\",[\"r2\"],[],\"x\"]");
-	get_text(sd, "431[2]");
+	testutil_post_ok(sd, "421[\"to\",[\"r2\"],[],\"x\"]");
+	testutil_get_text(sd, "431[2]");
 	get_nothing(sa);
-	get_text(sb, "42[\"news\",\"x\"]");
-	get_text(sc, "42[\"news\",\"x\"]");
+	testutil_get_text(sb, "42[\"news\",\"x\"]");
+	testutil_get_text(sc, "42[\"news\",\"x\"]");
 	get_nothing(so);
 }
 END_TEST
@@ -895,12 +665,12 @@ END_TEST
 START_TEST(test_broadcast_to_two_rooms_reaches_a_member_of_both_once)
 {
 	four_clients();
-	post_ok(sd, "421[\"to\",[\"r1\",\"r2\"],[],\"x\"]");
-	get_text(sd, "431[3]");
-	get_text(sa, "42[\"news\",\"x\"]");
-	get_text(sb, "42[\"news\",\"x\"]");
+	testutil_post_ok(sd, "421[\"to\",[\"r1\",\"r2\"],[],\"x\"]");
+	testutil_get_text(sd, "431[3]");
+	testutil_get_text(sa, "42[\"news\",\"x\"]");
+	testutil_get_text(sb, "42[\"news\",\"x\"]");
 	get_nothing(sb);
-	get_text(sc, "42[\"news\",\"x\"]");
+	testutil_get_text(sc, "42[\"news\",\"x\"]");
 	get_nothing(so);
 }
 END_TEST
@@ -908,9 +678,9 @@ END_TEST
 START_TEST(test_broadcast_skips_sockets_in_except_rooms)
 {
 	four_clients();
-	post_ok(sd, "421[\"to\",[\"r1\",\"r2\"],[\"r2\"],\"x\"]");
-	get_text(sd, "431[1]");
-	get_text(sa, "42[\"news\",\"x\"]");
+	testutil_post_ok(sd, "421[\"to\",[\"r1\",\"r2\"],[\"r2\"],\"x\"]");
+	testutil_get_text(sd, "431[1]");
+	testutil_get_text(sa, "42[\"news\",\"x\"]");
 	get_nothing(sb);
 	get_nothing(sc);
 }
@@ -919,9 +689,9 @@ END_TEST
 START_TEST(test_broadcast_to_everyone_skips_except_rooms)
 {
 	four_clients();
-	post_ok(sd, "421[\"to\",[],[\"r2\"],\"x\"]");
-	get_text(sd, "431[1]");
-	get_text(sa, "42[\"news\",\"x\"]");
+	testutil_post_ok(sd, "421[\"to\",[],[\"r2\"],\"x\"]");
+	testutil_get_text(sd, "431[1]");
+	testutil_get_text(sa, "42[\"news\",\"x\"]");
 	get_nothing(sb);
 	get_nothing(sc);
 }
@@ -930,9 +700,9 @@ END_TEST
 START_TEST(test_broadcast_skips_the_sender)
 {
 	four_clients();
-	post_ok(sb, "421[\"to\",[\"r1\"],[],\"x\"]");
-	get_text(sb, "431[1]");
-	get_text(sa, "42[\"news\",\"x\"]");
+	testutil_post_ok(sb, "421[\"to\",[\"r1\"],[],\"x\"]");
+	testutil_get_text(sb, "431[1]");
+	testutil_get_text(sa, "42[\"news\",\"x\"]");
 	get_nothing(sc);
 }
 END_TEST
@@ -940,11 +710,11 @@ END_TEST
 START_TEST(test_broadcast_to_no_room_reaches_everyone_but_the_sender)
 {
 	four_clients();
-	post_ok(sd, "421[\"to\",[],[],\"x\"]");
-	get_text(sd, "431[3]");
-	get_text(sa, "42[\"news\",\"x\"]");
-	get_text(sb, "42[\"news\",\"x\"]");
-	get_text(sc, "42[\"news\",\"x\"]");
+	testutil_post_ok(sd, "421[\"to\",[],[],\"x\"]");
+	testutil_get_text(sd, "431[3]");
+	testutil_get_text(sa, "42[\"news\",\"x\"]");
+	testutil_get_text(sb, "42[\"news\",\"x\"]");
+	testutil_get_text(sc, "42[\"news\",\"x\"]");
 	get_nothing(so);
 }
 END_TEST
@@ -952,11 +722,11 @@ END_TEST
 START_TEST(test_broadcast_to_all_reaches_every_socket_of_the_namespace)
 {
 	four_clients();
-	post_ok(sa, "42[\"all\",1,{\"k\":\"v\"}]");
-	get_text(sa, "42[\"all\",1,{\"k\":\"v\"}]");
-	get_text(sb, "42[\"all\",1,{\"k\":\"v\"}]");
-	get_text(sc, "42[\"all\",1,{\"k\":\"v\"}]");
-	get_text(sd, "42[\"all\",1,{\"k\":\"v\"}]");
+	testutil_post_ok(sa, "42[\"all\",1,{\"k\":\"v\"}]");
+	testutil_get_text(sa, "42[\"all\",1,{\"k\":\"v\"}]");
+	testutil_get_text(sb, "42[\"all\",1,{\"k\":\"v\"}]");
+	testutil_get_text(sc, "42[\"all\",1,{\"k\":\"v\"}]");
+	testutil_get_text(sd, "42[\"all\",1,{\"k\":\"v\"}]");
 	get_nothing(so);
 }
 END_TEST
@@ -967,9 +737,9 @@ START_TEST(test_broadcast_to_a_socket_id_room_reaches_that_socket)
 
 	four_clients();
 	snprintf(body, sizeof(body), "421[\"to\",[\"%s\"],[],\"x\"]", ic);
-	post_ok(sa, body);
-	get_text(sa, "431[1]");
-	get_text(sc, "42[\"news\",\"x\"]");
+	testutil_post_ok(sa, body);
+	testutil_get_text(sa, "431[1]");
+	testutil_get_text(sc, "42[\"news\",\"x\"]");
 	get_nothing(sb);
 }
 END_TEST
@@ -981,13 +751,13 @@ START_TEST(test_rooms_are_per_namespace)
 	four_clients();
 	/* o's session joins "/" too, in no room there. */
 	join_nsp(so, "/", "", id2);
-	post_ok(sd, "421[\"count\",\"r1\"]");
-	get_text(sd, "431[2]");
-	post_ok(sd, "421[\"to\",[\"r1\"],[],\"x\"]");
-	get_text(sd, "431[2]");
+	testutil_post_ok(sd, "421[\"count\",\"r1\"]");
+	testutil_get_text(sd, "431[2]");
+	testutil_post_ok(sd, "421[\"to\",[\"r1\"],[],\"x\"]");
+	testutil_get_text(sd, "431[2]");
 	get_nothing(so);
-	get_text(sa, "42[\"news\",\"x\"]");
-	get_text(sb, "42[\"news\",\"x\"]");
+	testutil_get_text(sa, "42[\"news\",\"x\"]");
+	testutil_get_text(sb, "42[\"news\",\"x\"]");
 }
 END_TEST
 
@@ -997,8 +767,8 @@ START_TEST(test_broadcast_reaches_two_namespace_session_once)
 
 	four_clients();
 	join_nsp(so, "/", "", id2);
-	post_ok(sa, "42[\"all\",\"y\"]");
-	get_text(so, "42[\"all\",\"y\"]");
+	testutil_post_ok(sa, "42[\"all\",\"y\"]");
+	testutil_get_text(so, "42[\"all\",\"y\"]");
 	get_nothing(so);
 }
 END_TEST
@@ -1008,40 +778,40 @@ START_TEST(test_count_lists_room_members_in_id_order)
 	const char	*lo, *hi;
 
 	four_clients();
-	post_ok(sa, "421[\"count\",\"r2\"]");
-	get_text(sa, "431[2]");
+	testutil_post_ok(sa, "421[\"count\",\"r2\"]");
+	testutil_get_text(sa, "431[2]");
 	ck_assert_uint_eq(nmembers, 2);
 	lo = strcmp(ib, ic) < 0 ? ib : ic;
 	hi = strcmp(ib, ic) < 0 ? ic : ib;
 	ck_assert_str_eq(members[0], lo);
 	ck_assert_str_eq(members[1], hi);
-	post_ok(sa, "422[\"count\",null]");
-	get_text(sa, "432[4]");
+	testutil_post_ok(sa, "422[\"count\",null]");
+	testutil_get_text(sa, "432[4]");
 }
 END_TEST
 
 START_TEST(test_join_then_broadcast_reaches_the_new_member)
 {
 	four_clients();
-	post_ok(sd, "421[\"join\",\"r9\"]");
-	get_text(sd, "431[0]");
-	post_ok(sa, "42[\"to\",[\"r9\"],[],\"x\"]");
-	get_text(sd, "42[\"news\",\"x\"]");
+	testutil_post_ok(sd, "421[\"join\",\"r9\"]");
+	testutil_get_text(sd, "431[0]");
+	testutil_post_ok(sa, "42[\"to\",[\"r9\"],[],\"x\"]");
+	testutil_get_text(sd, "42[\"news\",\"x\"]");
 }
 END_TEST
 
 START_TEST(test_leave_stops_delivery)
 {
 	four_clients();
-	post_ok(sb, "421[\"leave\",\"r2\"]");
-	get_text(sb, "431[0]");
-	post_ok(sd, "421[\"to\",[\"r2\"],[],\"x\"]");
-	get_text(sd, "431[1]");
+	testutil_post_ok(sb, "421[\"leave\",\"r2\"]");
+	testutil_get_text(sb, "431[0]");
+	testutil_post_ok(sd, "421[\"to\",[\"r2\"],[],\"x\"]");
+	testutil_get_text(sd, "431[1]");
 	get_nothing(sb);
-	get_text(sc, "42[\"news\",\"x\"]");
+	testutil_get_text(sc, "42[\"news\",\"x\"]");
 	/* Still in r1. */
-	post_ok(sd, "42[\"to\",[\"r1\"],[],\"y\"]");
-	get_text(sb, "42[\"news\",\"y\"]");
+	testutil_post_ok(sd, "42[\"to\",[\"r1\"],[],\"y\"]");
+	testutil_get_text(sb, "42[\"news\",\"y\"]");
 }
 END_TEST
 
@@ -1050,9 +820,9 @@ START_TEST(test_join_of_empty_room_name_is_einval)
 	char	sid[32], id[32], body[64];
 
 	client(sid, id, "");
-	post_ok(sid, "421[\"join\",\"\"]");
+	testutil_post_ok(sid, "421[\"join\",\"\"]");
 	snprintf(body, sizeof(body), "431[%d]", -EINVAL);
-	get_text(sid, body);
+	testutil_get_text(sid, body);
 }
 END_TEST
 
@@ -1064,27 +834,27 @@ START_TEST(test_client_disconnect_leaves_every_room)
 	size_t	i;
 
 	four_clients();
-	post_ok(sb, "41");
+	testutil_post_ok(sb, "41");
 	check_disconnected_once(ib, "client namespace disconnect");
 	ck_assert_str_eq(discs[0].nsp, "/");
 	ck_assert_str_eq(discs[0].eio_sid, sb);
 	/* No reply, the session stays. */
 	get_nothing(sb);
-	ck_assert_uint_eq(count_sessions(), 5);
+	ck_assert_uint_eq(testutil_session_count(st), 5);
 
-	post_ok(sd, "421[\"to\",[\"r1\",\"r2\"],[],\"x\"]");
-	get_text(sd, "431[2]");
-	post_ok(sd, "42[\"all\"]");
+	testutil_post_ok(sd, "421[\"to\",[\"r1\",\"r2\"],[],\"x\"]");
+	testutil_get_text(sd, "431[2]");
+	testutil_post_ok(sd, "42[\"all\"]");
 	get_nothing(sb);
-	post_ok(sd, "422[\"count\",null]");
-	get_text(sd, "42[\"all\"]" RS "432[3]");
+	testutil_post_ok(sd, "422[\"count\",null]");
+	testutil_get_text(sd, "42[\"all\"]" RS "432[3]");
 	for (i = 0; i < nmembers && i < MAX_SEEN; i++)
 		ck_assert_str_ne(members[i], ib);
-	post_ok(sd, "423[\"count\",\"r2\"]");
-	get_text(sd, "433[1]");
+	testutil_post_ok(sd, "423[\"count\",\"r2\"]");
+	testutil_get_text(sd, "433[1]");
 	ck_assert_str_eq(members[0], ic);
-	post_ok(sd, "424[\"count\",\"r1\"]");
-	get_text(sd, "434[1]");
+	testutil_post_ok(sd, "424[\"count\",\"r1\"]");
+	testutil_get_text(sd, "434[1]");
 	ck_assert_str_eq(members[0], ia);
 
 	/* The session may join again, as a new socket. */
@@ -1100,13 +870,13 @@ START_TEST(test_server_disconnect_sends_disconnect_and_session_stays)
 
 	client(sid, id, "{\"rooms\":[\"r1\"]}");
 	client(sid2, id2, "{\"rooms\":[\"r1\"]}");
-	post_ok(sid, "42[\"kick\"]");
-	get_text(sid, "41");
+	testutil_post_ok(sid, "42[\"kick\"]");
+	testutil_get_text(sid, "41");
 	check_disconnected_once(id, "server namespace disconnect");
 	get_nothing(sid);
-	ck_assert_uint_eq(count_sessions(), 2);
-	post_ok(sid2, "421[\"count\",\"r1\"]");
-	get_text(sid2, "431[1]");
+	ck_assert_uint_eq(testutil_session_count(st), 2);
+	testutil_post_ok(sid2, "421[\"count\",\"r1\"]");
+	testutil_get_text(sid2, "431[1]");
 	ck_assert_str_eq(members[0], id2);
 }
 END_TEST
@@ -1116,11 +886,11 @@ START_TEST(test_server_close_disconnects_every_namespace_then_closes)
 	char		 sid[32], a[32], b[32];
 	const char	*got;
 
-	handshake(sid);
+	testutil_handshake(sid);
 	join_nsp(sid, "/", "", a);
 	join_nsp(sid, "/other", "", b);
-	post_ok(sid, "42[\"bye\"]");
-	got = get_now(sid);
+	testutil_post_ok(sid, "42[\"bye\"]");
+	got = testutil_get_now(sid);
 	ck_assert_msg(strcmp(got, "41" RS "41/other,") == 0 ||
 	    strcmp(got, "41/other," RS "41") == 0, "got \"%s\"", got);
 	check_closed(sid);
@@ -1136,8 +906,8 @@ START_TEST(test_event_after_client_disconnect_closes_session)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "41");
-	post_ok(sid, "42[\"all\"]");
+	testutil_post_ok(sid, "41");
+	testutil_post_ok(sid, "42[\"all\"]");
 	check_closed(sid);
 	ck_assert_uint_eq(ndiscs, 1);
 }
@@ -1148,10 +918,10 @@ START_TEST(test_engine_io_close_disconnects_each_namespace_once)
 	char	sid[32], a[32], b[32];
 	size_t	i;
 
-	handshake(sid);
+	testutil_handshake(sid);
 	join_nsp(sid, "/", "{\"rooms\":[\"r1\"]}", a);
 	join_nsp(sid, "/other", "", b);
-	post_ok(sid, "1");
+	testutil_post_ok(sid, "1");
 	ck_assert_uint_eq(ndiscs, 2);
 	for (i = 0; i < 2; i++) {
 		ck_assert_str_eq(discs[i].reason, "transport close");
@@ -1171,12 +941,12 @@ START_TEST(test_engine_io_close_removes_sockets_from_rooms)
 
 	client(sid, id, "{\"rooms\":[\"r1\"]}");
 	client(sid2, id2, "{\"rooms\":[\"r1\"]}");
-	post_ok(sid, "1");
-	post_ok(sid2, "421[\"count\",\"r1\"]");
-	get_text(sid2, "431[1]");
+	testutil_post_ok(sid, "1");
+	testutil_post_ok(sid2, "421[\"count\",\"r1\"]");
+	testutil_get_text(sid2, "431[1]");
 	ck_assert_str_eq(members[0], id2);
-	post_ok(sid2, "422[\"count\",null]");
-	get_text(sid2, "432[1]");
+	testutil_post_ok(sid2, "422[\"count\",null]");
+	testutil_get_text(sid2, "432[1]");
 }
 END_TEST
 
@@ -1185,14 +955,17 @@ START_TEST(test_ping_timeout_disconnects_with_its_reason)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	ck_assert_int_eq(eio_sweep(e, T0 + PING_INTERVAL + PING_TIMEOUT - 1),
+	ck_assert_int_eq(eio_sweep(e,
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT - 1),
 	    0);
 	ck_assert_uint_eq(ndiscs, 0);
-	ck_assert_int_eq(eio_sweep(e, T0 + PING_INTERVAL + PING_TIMEOUT), 1);
+	ck_assert_int_eq(eio_sweep(e,
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT), 1);
 	check_disconnected_once(id, "ping timeout");
-	fake_now = T0 + PING_INTERVAL + PING_TIMEOUT;
+	testutil_now =
+	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT;
 	get_unknown(sid);
-	ck_assert_int_eq(eio_sweep(e, fake_now + 100000), 0);
+	ck_assert_int_eq(eio_sweep(e, testutil_now + 100000), 0);
 	ck_assert_uint_eq(ndiscs, 1);
 }
 END_TEST
@@ -1204,10 +977,10 @@ START_TEST(test_server_ack_request_runs_on_ack_with_tag)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "42[\"ask\",\"t1\"]");
-	get_text(sid, "420[\"question\"]");
+	testutil_post_ok(sid, "42[\"ask\",\"t1\"]");
+	testutil_get_text(sid, "420[\"question\"]");
 	ck_assert_uint_eq(nacks, 0);
-	post_ok(sid, "430[\"yes\",{\"n\":2}]");
+	testutil_post_ok(sid, "430[\"yes\",{\"n\":2}]");
 	ck_assert_uint_eq(nacks, 1);
 	ck_assert_str_eq(acks[0].tag, "t1");
 	ck_assert_str_eq(acks[0].args, "[\"yes\",{\"n\":2}]");
@@ -1219,12 +992,12 @@ START_TEST(test_server_ack_ids_increase)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "42[\"ask\",\"t1\"]" RS "42[\"ask\",\"t2\"]");
-	get_text(sid, "420[\"question\"]" RS "421[\"question\"]");
-	post_ok(sid, "42[\"ask\",\"t3\"]");
-	get_text(sid, "422[\"question\"]");
+	testutil_post_ok(sid, "42[\"ask\",\"t1\"]" RS "42[\"ask\",\"t2\"]");
+	testutil_get_text(sid, "420[\"question\"]" RS "421[\"question\"]");
+	testutil_post_ok(sid, "42[\"ask\",\"t3\"]");
+	testutil_get_text(sid, "422[\"question\"]");
 	/* Answered in any order, each runs with its own tag. */
-	post_ok(sid, "432[]" RS "430[1]" RS "431[]");
+	testutil_post_ok(sid, "432[]" RS "430[1]" RS "431[]");
 	ck_assert_uint_eq(nacks, 3);
 	ck_assert_str_eq(acks[0].tag, "t3");
 	ck_assert_str_eq(acks[0].args, "[]");
@@ -1239,10 +1012,10 @@ START_TEST(test_unknown_ack_id_is_dropped_and_session_stays)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "4399[\"x\"]");
+	testutil_post_ok(sid, "4399[\"x\"]");
 	ck_assert_uint_eq(nacks, 0);
-	post_ok(sid, "42[\"all\",\"still\"]");
-	get_text(sid, "42[\"all\",\"still\"]");
+	testutil_post_ok(sid, "42[\"all\",\"still\"]");
+	testutil_get_text(sid, "42[\"all\",\"still\"]");
 	ck_assert_uint_eq(ndiscs, 0);
 }
 END_TEST
@@ -1252,12 +1025,12 @@ START_TEST(test_ack_answered_twice_runs_on_ack_once)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "42[\"ask\",\"t1\"]");
-	get_text(sid, "420[\"question\"]");
-	post_ok(sid, "430[]" RS "430[]");
+	testutil_post_ok(sid, "42[\"ask\",\"t1\"]");
+	testutil_get_text(sid, "420[\"question\"]");
+	testutil_post_ok(sid, "430[]" RS "430[]");
 	ck_assert_uint_eq(nacks, 1);
-	post_ok(sid, "42[\"all\"]");
-	get_text(sid, "42[\"all\"]");
+	testutil_post_ok(sid, "42[\"all\"]");
+	testutil_get_text(sid, "42[\"all\"]");
 }
 END_TEST
 
@@ -1267,12 +1040,12 @@ START_TEST(test_ack_from_another_socket_is_dropped)
 
 	client(sid, id, "");
 	client(sid2, id2, "");
-	post_ok(sid, "42[\"ask\",\"t1\"]");
-	get_text(sid, "420[\"question\"]");
+	testutil_post_ok(sid, "42[\"ask\",\"t1\"]");
+	testutil_get_text(sid, "420[\"question\"]");
 	/* The id is the first socket's; the second has asked nothing. */
-	post_ok(sid2, "430[]");
+	testutil_post_ok(sid2, "430[]");
 	ck_assert_uint_eq(nacks, 0);
-	post_ok(sid, "430[]");
+	testutil_post_ok(sid, "430[]");
 	ck_assert_uint_eq(nacks, 1);
 }
 END_TEST
@@ -1282,8 +1055,8 @@ START_TEST(test_client_ack_request_is_answered_with_same_id)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "42007[\"join\",\"r\"]");
-	get_text(sid, "437[0]");
+	testutil_post_ok(sid, "42007[\"join\",\"r\"]");
+	testutil_get_text(sid, "437[0]");
 }
 END_TEST
 
@@ -1294,15 +1067,15 @@ START_TEST(test_socket_data_round_trips_across_requests)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "421[\"get\"]");
-	get_text(sid, "431[null]");
-	post_ok(sid, "422[\"set\",{\"name\":\"ann\",\"n\":[1,2]}]");
-	get_text(sid, "432[0]");
-	post_ok(sid, "423[\"get\"]");
-	get_text(sid, "433[{\"name\":\"ann\",\"n\":[1,2]}]");
-	post_ok(sid, "424[\"set\",\"two\"]");
-	post_ok(sid, "425[\"get\"]");
-	get_text(sid, "434[0]" RS "435[\"two\"]");
+	testutil_post_ok(sid, "421[\"get\"]");
+	testutil_get_text(sid, "431[null]");
+	testutil_post_ok(sid, "422[\"set\",{\"name\":\"ann\",\"n\":[1,2]}]");
+	testutil_get_text(sid, "432[0]");
+	testutil_post_ok(sid, "423[\"get\"]");
+	testutil_get_text(sid, "433[{\"name\":\"ann\",\"n\":[1,2]}]");
+	testutil_post_ok(sid, "424[\"set\",\"two\"]");
+	testutil_post_ok(sid, "425[\"get\"]");
+	testutil_get_text(sid, "434[0]" RS "435[\"two\"]");
 }
 END_TEST
 
@@ -1312,11 +1085,11 @@ START_TEST(test_socket_data_is_per_socket)
 
 	client(sid, id, "");
 	client(sid2, id2, "");
-	post_ok(sid, "42[\"set\",1]");
-	post_ok(sid2, "421[\"get\"]");
-	get_text(sid2, "431[null]");
-	post_ok(sid, "421[\"get\"]");
-	get_text(sid, "431[1]");
+	testutil_post_ok(sid, "42[\"set\",1]");
+	testutil_post_ok(sid2, "421[\"get\"]");
+	testutil_get_text(sid2, "431[null]");
+	testutil_post_ok(sid, "421[\"get\"]");
+	testutil_get_text(sid, "431[1]");
 }
 END_TEST
 
@@ -1326,37 +1099,37 @@ START_TEST(test_socket_data_survives_server_ack_bookkeeping)
 
 	/* sio_emit_ack rewrites the socket record: the data must stay. */
 	client(sid, id, "");
-	post_ok(sid, "42[\"set\",{\"k\":true}]");
-	post_ok(sid, "42[\"ask\",\"t\"]");
-	get_text(sid, "420[\"question\"]");
-	post_ok(sid, "421[\"get\"]");
-	get_text(sid, "431[{\"k\":true}]");
+	testutil_post_ok(sid, "42[\"set\",{\"k\":true}]");
+	testutil_post_ok(sid, "42[\"ask\",\"t\"]");
+	testutil_get_text(sid, "420[\"question\"]");
+	testutil_post_ok(sid, "421[\"get\"]");
+	testutil_get_text(sid, "431[{\"k\":true}]");
 }
 END_TEST
 
 /* connectTimeout. */
 
-/* Keep sid's heartbeat going up to T0 + 900 (next pong due at 1400). */
+/* Keep sid's heartbeat going to TESTUTIL_T0 + 900 (next pong due at 1400). */
 static void
 keep_alive(const char *sid)
 {
-	pong_at(sid, T0 + PING_INTERVAL);
-	pong_at(sid, T0 + 2 * PING_INTERVAL);
-	pong_at(sid, T0 + 3 * PING_INTERVAL);
+	pong_at(sid, TESTUTIL_T0 + TESTUTIL_PING_INTERVAL);
+	pong_at(sid, TESTUTIL_T0 + 2 * TESTUTIL_PING_INTERVAL);
+	pong_at(sid, TESTUTIL_T0 + 3 * TESTUTIL_PING_INTERVAL);
 }
 
 START_TEST(test_connect_timeout_closes_unjoined_session_gracefully)
 {
 	char	sid[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	keep_alive(sid);
-	ck_assert_int_eq(eio_sweep(e, T0 + CONNECT_TIMEOUT - 1), 0);
-	ck_assert_uint_eq(count_sessions(), 1);
-	fake_now = T0 + CONNECT_TIMEOUT - 1;
+	ck_assert_int_eq(eio_sweep(e, TESTUTIL_T0 + CONNECT_TIMEOUT - 1), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 1);
+	testutil_now = TESTUTIL_T0 + CONNECT_TIMEOUT - 1;
 	get_nothing(sid);
-	ck_assert_int_eq(eio_sweep(e, T0 + CONNECT_TIMEOUT), 1);
-	fake_now = T0 + CONNECT_TIMEOUT;
+	ck_assert_int_eq(eio_sweep(e, TESTUTIL_T0 + CONNECT_TIMEOUT), 1);
+	testutil_now = TESTUTIL_T0 + CONNECT_TIMEOUT;
 	check_closed(sid);
 	ck_assert_uint_eq(ndiscs, 0);
 }
@@ -1366,14 +1139,14 @@ START_TEST(test_connect_timeout_spares_session_that_joined)
 {
 	char	sid[32], id[32];
 
-	handshake(sid);
-	fake_now = T0 + 100;
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + 100;
 	join_nsp(sid, "/", "", id);
 	keep_alive(sid);
-	ck_assert_int_eq(eio_sweep(e, T0 + CONNECT_TIMEOUT), 0);
-	fake_now = T0 + CONNECT_TIMEOUT;
-	post_ok(sid, "42[\"all\"]");
-	get_text(sid, "42[\"all\"]");
+	ck_assert_int_eq(eio_sweep(e, TESTUTIL_T0 + CONNECT_TIMEOUT), 0);
+	testutil_now = TESTUTIL_T0 + CONNECT_TIMEOUT;
+	testutil_post_ok(sid, "42[\"all\"]");
+	testutil_get_text(sid, "42[\"all\"]");
 	ck_assert_uint_eq(ndiscs, 0);
 }
 END_TEST
@@ -1382,13 +1155,13 @@ START_TEST(test_connect_timeout_spares_session_that_joined_then_left)
 {
 	char	sid[32], id[32];
 
-	handshake(sid);
+	testutil_handshake(sid);
 	join_nsp(sid, "/", "", id);
-	post_ok(sid, "41");
+	testutil_post_ok(sid, "41");
 	keep_alive(sid);
-	ck_assert_int_eq(eio_sweep(e, T0 + CONNECT_TIMEOUT), 0);
-	ck_assert_uint_eq(count_sessions(), 1);
-	fake_now = T0 + CONNECT_TIMEOUT;
+	ck_assert_int_eq(eio_sweep(e, TESTUTIL_T0 + CONNECT_TIMEOUT), 0);
+	ck_assert_uint_eq(testutil_session_count(st), 1);
+	testutil_now = TESTUTIL_T0 + CONNECT_TIMEOUT;
 	get_nothing(sid);
 }
 END_TEST
@@ -1397,12 +1170,12 @@ START_TEST(test_connect_timeout_not_cancelled_by_refused_connect)
 {
 	char	sid[32];
 
-	handshake(sid);
-	post_ok(sid, "40/x,");
-	get_text(sid, "44/x,{\"message\":\"Invalid namespace\"}");
+	testutil_handshake(sid);
+	testutil_post_ok(sid, "40/x,");
+	testutil_get_text(sid, "44/x,{\"message\":\"Invalid namespace\"}");
 	keep_alive(sid);
-	ck_assert_int_eq(eio_sweep(e, T0 + CONNECT_TIMEOUT), 1);
-	fake_now = T0 + CONNECT_TIMEOUT;
+	ck_assert_int_eq(eio_sweep(e, TESTUTIL_T0 + CONNECT_TIMEOUT), 1);
+	testutil_now = TESTUTIL_T0 + CONNECT_TIMEOUT;
 	check_closed(sid);
 }
 END_TEST
@@ -1414,15 +1187,15 @@ START_TEST(test_binary_event_attachment_in_later_post)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "451-[\"bin\"," PH(0) ",\"t\"]");
+	testutil_post_ok(sid, "451-[\"bin\"," PH(0) ",\"t\"]");
 	ck_assert_uint_eq(nbin_events, 0);
 	get_nothing(sid);
-	post_ok(sid, "bAP8Q");
+	testutil_post_ok(sid, "bAP8Q");
 	ck_assert_uint_eq(nbin_events, 1);
 	ck_assert_uint_eq(nbins_seen, 1);
 	ck_assert_uint_eq(bins_seen[0].len, 3);
 	ck_assert(memcmp(bins_seen[0].data, "\x00\xff\x10", 3) == 0);
-	get_text(sid, "451-[\"bin\"," PH(0) ",\"t\"]" RS "bAP8Q");
+	testutil_get_text(sid, "451-[\"bin\"," PH(0) ",\"t\"]" RS "bAP8Q");
 }
 END_TEST
 
@@ -1431,10 +1204,10 @@ START_TEST(test_binary_event_attachments_in_separate_posts_keep_order)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "452-[\"bin\",{\"a\":[" PH(1) "]}," PH(0) "]");
-	post_ok(sid, "bAQID");
+	testutil_post_ok(sid, "452-[\"bin\",{\"a\":[" PH(1) "]}," PH(0) "]");
+	testutil_post_ok(sid, "bAQID");
 	ck_assert_uint_eq(nbin_events, 0);
-	post_ok(sid, "bAP8Q");
+	testutil_post_ok(sid, "bAP8Q");
 	ck_assert_uint_eq(nbin_events, 1);
 	ck_assert_uint_eq(nbins_seen, 2);
 	ck_assert_uint_eq(bins_seen[0].len, 3);
@@ -1442,7 +1215,7 @@ START_TEST(test_binary_event_attachments_in_separate_posts_keep_order)
 	ck_assert_uint_eq(bins_seen[1].len, 3);
 	ck_assert(memcmp(bins_seen[1].data, "\x00\xff\x10", 3) == 0);
 	/* Sent back renumbered depth-first, as the reference encoder does. */
-	get_text(sid, "452-[\"bin\",{\"a\":[" PH(0) "]}," PH(1) "]"
+	testutil_get_text(sid, "452-[\"bin\",{\"a\":[" PH(0) "]}," PH(1) "]"
 	    RS "bAP8Q" RS "bAQID");
 }
 END_TEST
@@ -1452,11 +1225,11 @@ START_TEST(test_binary_event_in_one_post_and_empty_attachment)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "451-[\"bin\"," PH(0) "]" RS "b");
+	testutil_post_ok(sid, "451-[\"bin\"," PH(0) "]" RS "b");
 	ck_assert_uint_eq(nbin_events, 1);
 	ck_assert_uint_eq(nbins_seen, 1);
 	ck_assert_uint_eq(bins_seen[0].len, 0);
-	get_text(sid, "451-[\"bin\"," PH(0) "]" RS "b");
+	testutil_get_text(sid, "451-[\"bin\"," PH(0) "]" RS "b");
 }
 END_TEST
 
@@ -1466,9 +1239,9 @@ START_TEST(test_binary_broadcast_sends_attachments_to_each)
 
 	client(sid, id, "");
 	client(sid2, id2, "");
-	post_ok(sid, "451-[\"all\"," PH(0) "]" RS "bAQID");
-	get_text(sid, "451-[\"all\"," PH(0) "]" RS "bAQID");
-	get_text(sid2, "451-[\"all\"," PH(0) "]" RS "bAQID");
+	testutil_post_ok(sid, "451-[\"all\"," PH(0) "]" RS "bAQID");
+	testutil_get_text(sid, "451-[\"all\"," PH(0) "]" RS "bAQID");
+	testutil_get_text(sid2, "451-[\"all\"," PH(0) "]" RS "bAQID");
 }
 END_TEST
 
@@ -1477,11 +1250,11 @@ START_TEST(test_binary_ack_runs_on_ack_with_placeholders)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "42[\"ask\",\"tb\"]");
-	get_text(sid, "420[\"question\"]");
-	post_ok(sid, "461-0[" PH(0) "]");
+	testutil_post_ok(sid, "42[\"ask\",\"tb\"]");
+	testutil_get_text(sid, "420[\"question\"]");
+	testutil_post_ok(sid, "461-0[" PH(0) "]");
 	ck_assert_uint_eq(nacks, 0);
-	post_ok(sid, "bAQID");
+	testutil_post_ok(sid, "bAQID");
 	ck_assert_uint_eq(nacks, 1);
 	ck_assert_str_eq(acks[0].tag, "tb");
 	ck_assert_str_eq(acks[0].args, "[" PH(0) "]");
@@ -1493,8 +1266,8 @@ START_TEST(test_text_while_attachments_awaited_closes_session)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "452-[\"bin\"," PH(0) "," PH(1) "]" RS "bAQID");
-	post_ok(sid, "42[\"all\"]");
+	testutil_post_ok(sid, "452-[\"bin\"," PH(0) "," PH(1) "]" RS "bAQID");
+	testutil_post_ok(sid, "42[\"all\"]");
 	ck_assert_uint_eq(nbin_events, 0);
 	check_closed(sid);
 	ck_assert_uint_eq(ndiscs, 1);
@@ -1506,7 +1279,7 @@ START_TEST(test_binary_without_pending_packet_closes_session)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "bAQID");
+	testutil_post_ok(sid, "bAQID");
 	check_closed(sid);
 	ck_assert_uint_eq(ndiscs, 1);
 }
@@ -1517,9 +1290,9 @@ START_TEST(test_extra_attachment_after_reassembly_closes_session)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "451-[\"bin\"," PH(0) "]" RS "bAQID" RS "bAQID");
+	testutil_post_ok(sid, "451-[\"bin\"," PH(0) "]" RS "bAQID" RS "bAQID");
 	ck_assert_uint_eq(nbin_events, 1);
-	get_text(sid, "451-[\"bin\"," PH(0) "]" RS "bAQID");
+	testutil_get_text(sid, "451-[\"bin\"," PH(0) "]" RS "bAQID");
 	check_closed(sid);
 }
 END_TEST
@@ -1531,7 +1304,7 @@ START_TEST(test_connect_twice_closes_session)
 	char		 sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "40");
+	testutil_post_ok(sid, "40");
 	check_closed(sid);
 	ck_assert_uint_eq(ndiscs, 1);
 	ck_assert_str_eq(discs[0].id, id);
@@ -1543,9 +1316,9 @@ START_TEST(test_connect_twice_in_one_post_closes_after_first_reply)
 	char		 sid[32];
 	const char	*got;
 
-	handshake(sid);
-	post_ok(sid, "40" RS "40");
-	got = get_now(sid);
+	testutil_handshake(sid);
+	testutil_post_ok(sid, "40" RS "40");
+	got = testutil_get_now(sid);
 	ck_assert_msg(strncmp(got, "40{\"sid\":\"", 10) == 0, "got \"%s\"",
 	    got);
 	ck_assert_uint_eq(strlen(got), 10 + ID_LEN + 2);
@@ -1559,7 +1332,7 @@ START_TEST(test_event_for_namespace_not_joined_closes_session)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "42/other,[\"all\"]");
+	testutil_post_ok(sid, "42/other,[\"all\"]");
 	check_closed(sid);
 	ck_assert_uint_eq(ndiscs, 1);
 }
@@ -1569,8 +1342,8 @@ START_TEST(test_event_before_any_connect_closes_session)
 {
 	char	sid[32];
 
-	handshake(sid);
-	post_ok(sid, "42[\"all\"]");
+	testutil_handshake(sid);
+	testutil_post_ok(sid, "42[\"all\"]");
 	check_closed(sid);
 	ck_assert_uint_eq(ndiscs, 0);
 }
@@ -1581,7 +1354,7 @@ START_TEST(test_disconnect_for_namespace_not_joined_closes_session)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "41/other,");
+	testutil_post_ok(sid, "41/other,");
 	check_closed(sid);
 }
 END_TEST
@@ -1591,7 +1364,7 @@ START_TEST(test_connect_error_from_client_closes_session)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "44{\"message\":\"x\"}");
+	testutil_post_ok(sid, "44{\"message\":\"x\"}");
 	check_closed(sid);
 	ck_assert_uint_eq(ndiscs, 1);
 }
@@ -1617,7 +1390,7 @@ START_TEST(test_malformed_packet_closes_session)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, malformed[_i]);
+	testutil_post_ok(sid, malformed[_i]);
 	ck_assert_uint_eq(nbin_events, 0);
 	check_closed(sid);
 	ck_assert_uint_eq(ndiscs, 1);
@@ -1630,8 +1403,8 @@ START_TEST(test_protocol_error_drops_later_packets_of_same_post)
 	char	sid[32], id[32];
 
 	client(sid, id, "");
-	post_ok(sid, "42[\"all\",1]" RS "4abc" RS "42[\"all\",2]");
-	get_text(sid, "42[\"all\",1]");
+	testutil_post_ok(sid, "42[\"all\",1]" RS "4abc" RS "42[\"all\",2]");
+	testutil_get_text(sid, "42[\"all\",1]");
 	check_closed(sid);
 }
 END_TEST
@@ -1753,42 +1526,8 @@ sio_suite(void)
 	return (s);
 }
 
-/* Make base, the directory every test's environment goes under. */
-static int
-make_base(void)
-{
-	const char	*tmp = getenv("TMPDIR");
-	int		 n;
-
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	n = snprintf(base, sizeof(base), "%s/sio-test-XXXXXX", tmp);
-	if (n < 0 || (size_t)n >= sizeof(base) || mkdtemp(base) == NULL) {
-		fprintf(stderr, "check_sio: cannot make a directory in %s\n",
-		    tmp);
-		return (-1);
-	}
-	return (0);
-}
-
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	log_init("check_sio", LOG_LEVEL_ERROR);
-	if (bell_open() != 0) {
-		fprintf(stderr, "check_sio: bell_open failed\n");
-		return (EXIT_FAILURE);
-	}
-	if (make_base() != 0)
-		return (EXIT_FAILURE);
-	sr = srunner_create(sio_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	remove_tree(base);
-	bell_close();
-	return (nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (testutil_suite_run_with_store("check_sio", sio_suite));
 }

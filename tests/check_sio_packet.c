@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "sio_packet.h"
+#include "testutil.h"
 
 /* A byte string with its length, so vectors may hold NUL bytes. */
 struct bytes {
@@ -1295,12 +1296,5 @@ sio_packet_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(sio_packet_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (testutil_suite_run(sio_packet_suite()));
 }

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <ftw.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,36 +20,17 @@
 
 #include "bell.h"
 #include "buf.h"
-#include "log.h"
 #include "store.h"
+#include "testutil.h"
 
 #define RS		"\x1e"
-#define MAP_SIZE	(16u * 1024 * 1024)
-#define MAX_READERS	126
 
 /* Instance ids nobody owns: no process binds their bell socket. */
 #define DEAD_A		UINT64_C(0x5eed0000dead0001)
 #define DEAD_B		UINT64_C(0x5eed0000dead0002)
 
-static char		 base[4096];	/* all tests' directories */
-static char		 dir[4096];	/* this test's */
 static struct store	*st;
 static struct buf	 out;	/* what a test read, freed by teardown */
-
-static void
-open_store(uint64_t instance, size_t map_size)
-{
-	struct store_config	cfg;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.path = dir;
-	cfg.map_size = map_size;
-	cfg.max_readers = MAX_READERS;
-	cfg.sync = STORE_SYNC_NONE;
-	cfg.instance = instance;
-	ck_assert_int_eq(store_open(&cfg, &st), 0);
-	ck_assert_ptr_nonnull(st);
-}
 
 /* Close and open the same environment again as instance. */
 static void
@@ -58,67 +38,13 @@ reopen_store(uint64_t instance, size_t map_size)
 {
 	store_close(st);
 	st = NULL;
-	open_store(instance, map_size);
-}
-
-/*
- * Each test's environment is a fresh directory under base, which main
- * makes and removes: in fork mode a failing test exits in its child
- * before its teardown runs, so main removes what it left.
- */
-static void
-make_dir(void)
-{
-	int	n;
-
-	n = snprintf(dir, sizeof(dir), "%s/test-XXXXXX", base);
-	ck_assert(n > 0 && (size_t)n < sizeof(dir));
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static int
-remove_entry(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return (0);
-}
-
-/* Remove path and everything under it. */
-static void
-remove_tree(const char *path)
-{
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-remove_dir(void)
-{
-	if (dir[0] != '\0')
-		remove_tree(dir);
-	dir[0] = '\0';
-}
-
-/* Read every ring waiting on our bell, so none leaks into a later test. */
-static void
-drain_rings(void)
-{
-	char	sid[STORE_SID_MAX + 1];
-	int64_t	sent;
-
-	while (bell_read(sid, sizeof(sid), &sent) == 1)
-		;
+	st = testutil_store_open(instance, map_size);
 }
 
 static void
 setup(void)
 {
-	drain_rings();
-	make_dir();
-	open_store(bell_self(), MAP_SIZE);
+	st = testutil_store_setup();
 	buf_init(&out);
 }
 
@@ -126,10 +52,8 @@ static void
 teardown(void)
 {
 	buf_clear(&out);
-	store_close(st);
+	testutil_store_teardown(st);
 	st = NULL;
-	remove_dir();
-	drain_rings();
 }
 
 /* Helpers. */
@@ -762,7 +686,7 @@ START_TEST(test_lease_held_by_a_live_instance_is_not_taken)
 {
 	/* We hold it; a process with another id finds us alive. */
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 1000), 1);
-	reopen_store(DEAD_A, MAP_SIZE);
+	reopen_store(DEAD_A, TESTUTIL_MAP_SIZE);
 	ck_assert(!bell_is_alive(DEAD_A));
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1500, 1000), 0);
 	/* Other names are independent. */
@@ -773,7 +697,7 @@ END_TEST
 START_TEST(test_lease_held_by_a_live_instance_is_taken_once_expired)
 {
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 1000), 1);
-	reopen_store(DEAD_A, MAP_SIZE);
+	reopen_store(DEAD_A, TESTUTIL_MAP_SIZE);
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1999, 1000), 0);
 	ck_assert_int_eq(store_lease_take(st, "sweep", 2000, 1000), 1);
 }
@@ -781,16 +705,16 @@ END_TEST
 
 START_TEST(test_lease_held_by_a_dead_instance_is_taken_over)
 {
-	reopen_store(DEAD_A, MAP_SIZE);
+	reopen_store(DEAD_A, TESTUTIL_MAP_SIZE);
 	ck_assert(!bell_is_alive(DEAD_A));
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 10000), 1);
 
 	/* Unexpired, but its holder is dead. */
-	reopen_store(bell_self(), MAP_SIZE);
+	reopen_store(bell_self(), TESTUTIL_MAP_SIZE);
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1001, 10000), 1);
 
 	/* It is ours now: another process sees a live holder. */
-	reopen_store(DEAD_B, MAP_SIZE);
+	reopen_store(DEAD_B, TESTUTIL_MAP_SIZE);
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1002, 10000), 0);
 }
 END_TEST
@@ -800,7 +724,7 @@ START_TEST(test_lease_is_renewed_past_half_its_ttl)
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 1000), 1);
 	/* 400 ms left of 1000: renewed until 1600 + 1000... */
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1600, 1000), 1);
-	reopen_store(DEAD_A, MAP_SIZE);
+	reopen_store(DEAD_A, TESTUTIL_MAP_SIZE);
 	/* ... so at 2500 it is still held by us, alive. */
 	ck_assert_int_eq(store_lease_take(st, "sweep", 2500, 1000), 0);
 	ck_assert_int_eq(store_lease_take(st, "sweep", 2600, 1000), 1);
@@ -812,7 +736,7 @@ START_TEST(test_lease_is_not_rewritten_before_half_its_ttl)
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1000, 1000), 1);
 	/* 600 ms left: nothing written, the lease still ends at 2000. */
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1400, 1000), 1);
-	reopen_store(DEAD_A, MAP_SIZE);
+	reopen_store(DEAD_A, TESTUTIL_MAP_SIZE);
 	ck_assert_int_eq(store_lease_take(st, "sweep", 1999, 1000), 0);
 	ck_assert_int_eq(store_lease_take(st, "sweep", 2000, 1000), 1);
 }
@@ -953,7 +877,7 @@ START_TEST(test_reopening_keeps_data)
 	ck_assert_int_eq(store_session_put(t, "kept", &s, false), 0);
 	commit(t);
 
-	reopen_store(bell_self(), MAP_SIZE);
+	reopen_store(bell_self(), TESTUTIL_MAP_SIZE);
 	t = begin(false);
 	ck_assert_int_eq(store_session_get(t, "kept", &got), 0);
 	store_txn_abort(t);
@@ -977,11 +901,11 @@ START_TEST(test_open_creates_missing_directories)
 	struct store		*st2 = NULL;
 	struct stat		 sb;
 
-	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	snprintf(sub, sizeof(sub), "%s/a/b", testutil_dir());
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.path = sub;
-	cfg.map_size = MAP_SIZE;
-	cfg.max_readers = MAX_READERS;
+	cfg.map_size = TESTUTIL_MAP_SIZE;
+	cfg.max_readers = TESTUTIL_MAX_READERS;
 	cfg.sync = STORE_SYNC_NONE;
 	cfg.instance = bell_self();
 	ck_assert_int_eq(store_open(&cfg, &st2), 0);
@@ -1080,43 +1004,9 @@ store_suite(void)
 	return (s);
 }
 
-/* Make base, the directory every test's environment goes under. */
-static int
-make_base(void)
-{
-	const char	*tmp = getenv("TMPDIR");
-	int		 n;
-
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	n = snprintf(base, sizeof(base), "%s/sio-test-XXXXXX", tmp);
-	if (n < 0 || (size_t)n >= sizeof(base) || mkdtemp(base) == NULL) {
-		fprintf(stderr, "check_store: cannot make a directory in %s\n",
-		    tmp);
-		return (-1);
-	}
-	return (0);
-}
-
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
 	/* The map-full cases log one error each, on purpose. */
-	log_init("check_store", LOG_LEVEL_ERROR);
-	if (bell_open() != 0) {
-		fprintf(stderr, "check_store: bell_open failed\n");
-		return (EXIT_FAILURE);
-	}
-	if (make_base() != 0)
-		return (EXIT_FAILURE);
-	sr = srunner_create(store_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	remove_tree(base);
-	bell_close();
-	return (nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (testutil_suite_run_with_store("check_store", store_suite));
 }

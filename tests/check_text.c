@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "text.h"
+#include "testutil.h"
 
 /* A byte string with its length, so vectors may hold NUL bytes. */
 struct bytes {
@@ -436,12 +437,5 @@ text_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(text_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (testutil_suite_run(text_suite()));
 }
