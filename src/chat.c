@@ -74,15 +74,23 @@ chat_is_hex(const char *s, size_t len)
 	return (true);
 }
 
+/*
+ * The string member key of obj, or NULL when it is missing, not a
+ * string, or holds a NUL ("\u0000"): C would cut it short there.
+ */
 static const char *
 chat_get_string(struct json_object *obj, const char *key)
 {
 	struct json_object	*v;
+	const char		*s;
 
 	if (!json_object_object_get_ex(obj, key, &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return (NULL);
-	return (json_object_get_string(v));
+	s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v))
+		return (NULL);
+	return (s);
 }
 
 static void
