@@ -8,7 +8,7 @@
 // (held: nothing queued), wait 5 ms so that it is parked, POST a message,
 // wait for the GET's answer.  The server logs, for every answer to a held
 // GET that a ring woke, "woke sid=... in N us": the time from the ring,
-// sent right after the waking commit, to the answer written.  Reported:
+// sent right after the waking commit, to the answer ready to write.  Reported:
 // that server-side latency, the client's POST-sent-to-GET-answered time,
 // and how many wakes crossed processes.  Last line: JSON.
 import http from 'node:http';
@@ -78,7 +78,7 @@ const res = {
 	client_us: { p50: Math.round(pct(client, 0.5)), p95: Math.round(pct(client, 0.95)), p99: Math.round(pct(client, 0.99)) },
 	woken_by_pid: pidsWoken, posts_by_pid: pidsPost,
 };
-console.log(`wake latency, server side (ring -> answer written): p50 ${res.server_us.p50} us, p95 ${res.server_us.p95} us, p99 ${res.server_us.p99} us over ${server.length} wakes`);
+console.log(`wake latency, server side (ring -> answer ready): p50 ${res.server_us.p50} us, p95 ${res.server_us.p95} us, p99 ${res.server_us.p99} us over ${server.length} wakes`);
 console.log(`client side (POST sent -> held GET answered): p50 ${res.client_us.p50} us, p95 ${res.client_us.p95} us`);
 console.log(JSON.stringify(res));
 process.exit(failures || server.length < cycles * 0.9 ? 1 : 0);

@@ -214,12 +214,15 @@ front_resume(void *arg, struct park_entry *pe, bool shutdown)
 		pe->rung = 0;
 		return (true);
 	}
-	front_answer(fr);
 	if (pe->rung != 0 && log_enabled(LOG_LEVEL_DEBUG)) {
-		/* From the ringer's commit to our answer written. */
+		/*
+		 * From the ringer's commit to our answer ready; logged
+		 * before the answer goes out, like the request line.
+		 */
 		log_debug("front: woke sid=%s in %lld us", pe->sid,
 		    (long long)(bell_clock() - pe->rung));
 	}
+	front_answer(fr);
 	front_req_free(fr);
 	return (false);
 }

@@ -78,14 +78,15 @@ after(async () => { await srv?.stop(); });
 // The sio-fcgi log of one session, one {pid, line} per line, in order.
 const sidLines = (sid) => logLinesForSid(srv.logText(), sid);
 
-// The log line of the request whose URI has t=TAG, and the next line of
-// the same process (mod_fcgid: nothing else ran in it in between).
+// The log line of the request whose URI has t=TAG, and the line before it
+// in the same process (mod_fcgid: nothing else ran in it in between).
 function requestByTag(sid, tag) {
   const lines = sidLines(sid);
   const i = lines.findIndex((l) => new RegExp(`front: (GET|POST) \\S*[?&]t=${tag}(&\\S*)? -> `).test(l.line));
   if (i < 0) return null;
-  const next = lines.slice(i + 1).find((l) => l.pid === lines[i].pid);
-  return { ...lines[i], status: Number(/ -> (\d+)$/.exec(lines[i].line)[1]), next: next?.line ?? '' };
+  // The wake is logged just before the answer it woke, in that process.
+  const prev = lines.slice(0, i).reverse().find((l) => l.pid === lines[i].pid);
+  return { ...lines[i], status: Number(/ -> (\d+)$/.exec(lines[i].line)[1]), prev: prev?.line ?? '' };
 }
 
 test('apache2 and mod_fcgid are installed; mod_fcgid runs a pool of processes', { skip }, (t) => {
@@ -122,9 +123,9 @@ test('a GET held by one process is woken by a POST served by another', { skip },
     const get = requestByTag(s.sid, `g${i}x`);
     const post = requestByTag(s.sid, `p${i}x`);
     assert.ok(get && post, `log of cycle ${i}:\n${sidLines(s.sid).map((l) => l.line).join('\n')}`);
-    assert.match(get.next, new RegExp(`woke sid=${s.sid} in \\d+ us`), `GET ${i} was held and woken`);
+    assert.match(get.prev, new RegExp(`woke sid=${s.sid} in \\d+ us`), `GET ${i} was held and woken`);
     assert.notEqual(get.pid, post.pid, `cycle ${i}: the woken GET and the waking POST ran in different processes`);
-    pairs.push(`GET ${get.pid} <- POST ${post.pid} (${/in \d+ us/.exec(get.next)[0]})`);
+    pairs.push(`GET ${get.pid} <- POST ${post.pid} (${/in \d+ us/.exec(get.prev)[0]})`);
     wakes++;
   }
   assert.equal(wakes, 5, 'five wakes without a ping in the way');
