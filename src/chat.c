@@ -36,7 +36,10 @@ static struct chat_config chat_cfg = {
 	.history = 100,
 	.retention = 30LL * 24 * 3600 * 1000,
 	.session_ttl = 30LL * 24 * 3600 * 1000,
+	.max_tabs = 32,
 };
+
+static int	chat_count_fn(void *, const char *);
 
 /* Helpers. */
 
@@ -232,6 +235,17 @@ chat_middleware(void *arg, struct eio_ctx *ctx, struct json_object *auth,
 	if (session != NULL &&
 	    (user_id = chat_get_string(session, "userID")) != NULL &&
 	    (name = chat_get_string(session, "username")) != NULL) {
+		size_t	tabs = 0;
+
+		(void)sio_room_each(ctx, "/", user_id, chat_count_fn, &tabs);
+		if (chat_cfg.max_tabs != 0 && tabs >= chat_cfg.max_tabs) {
+			log_warnx("chat: a user has %zu connections: refused",
+			    tabs);
+			snprintf(v->message, sizeof(v->message),
+			    "too many connections");
+			json_object_put(session);
+			return (-1);
+		}
 		d = json_object_new_object();
 		json_object_object_add(d, "sessionID",
 		    json_object_new_string(session_id));

@@ -20,6 +20,7 @@ struct chat_config {
 	size_t	history;	/* messages kept per conversation */
 	int64_t	retention;	/* ms a message is kept; 0 = forever */
 	int64_t	session_ttl;	/* ms an unused session is kept */
+	size_t	max_tabs;	/* sockets one user may have at once */
 };
 
 /*

@@ -333,6 +333,16 @@ eio_send(struct eio_ctx *ctx, const char *sid, bool binary,
 	}
 	if (s->state != STORE_SESSION_OPEN)
 		return (-ENOENT);
+	if (ctx->e->cfg.max_queue != 0 &&
+	    s->q_tail - s->q_head >= ctx->e->cfg.max_queue) {
+		log_warnx("eio: a session has %zu packets waiting: closing it",
+		    ctx->e->cfg.max_queue);
+		log_debug("eio: sid=%s: queue full", sid);
+		if ((rc = eio_close_mode(ctx, sid, EIO_CLOSE_ABRUPT,
+		    "transport error")) != 0)
+			return (rc);
+		return (-ENOENT);
+	}
 	buf_init(&pkt);
 	if (binary)
 		eio_packet_encode_binary(data, len, &pkt);
@@ -592,7 +602,11 @@ eio_post_packet(struct eio_ctx *ctx, const struct eio_handler *h,
 		if (rc == -EPROTO)
 			return (eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
 			    "parse error"));
-		return (rc);
+		/*
+		 * A send to a session that is gone (maybe this one) is not
+		 * a failure of the request.
+		 */
+		return (rc == -ENOENT ? 0 : rc);
 	case EIO_PKT_PONG:
 		if (s->ping_sent) {
 			/* v4: the next ping comes pingInterval after this. */
@@ -819,6 +833,7 @@ eio_handshake(struct eio *e, const struct eio_handler *h, int endpoint,
 	struct store_session	 s;
 	struct eio_ctx		 ctx;
 	char			 sid[STORE_SID_MAX + 1];
+	size_t			 count;
 	int			 rc, tries;
 
 	memset(&s, 0, sizeof(s));
@@ -837,6 +852,20 @@ eio_handshake(struct eio *e, const struct eio_handler *h, int endpoint,
 	ctx.s = &s;
 	if ((rc = store_txn_begin(e->st, true, &ctx.txn)) != 0) {
 		eio_answer_failure(resp, rc);
+		return;
+	}
+	if (e->cfg.max_sessions != 0 &&
+	    (rc = store_session_count(ctx.txn, &count)) == 0 &&
+	    count >= e->cfg.max_sessions) {
+		/* Full: refuse new sessions; the open ones go on. */
+		store_txn_abort(ctx.txn);
+		log_warnx("eio: %zu sessions: handshake refused", count);
+		resp->status = 503;
+		resp->content_type = "application/json";
+		buf_reset(&resp->body);
+		buf_append_str(&resp->body,
+		    "{\"code\":3,\"message\":\"Server full\"}");
+		buf_append_str(&resp->headers, "Retry-After: 5\r\n");
 		return;
 	}
 	for (tries = 0; tries < 4; tries++) {

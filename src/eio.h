@@ -26,6 +26,8 @@ struct eio_config {
 	uint32_t	 ping_interval;	/* ms */
 	uint32_t	 ping_timeout;	/* ms */
 	size_t		 max_payload;	/* bytes of one POST body */
+	size_t		 max_sessions;	/* sessions in the store; 0 = any */
+	size_t		 max_queue;	/* packets queued per session; 0 = any */
 	int64_t		 close_wait;	/* ms a closing session waits a GET */
 	int64_t		 body_timeout;	/* ms a POST may stay in flight */
 	struct http_cors cors;		/* borrowed */
@@ -119,8 +121,10 @@ int64_t	eio_now(void);
 /*
  * Calls for applications, valid inside a callback.  Queue one message
  * (text, or binary bytes) for session sid, this one or another, and wake
- * its held GET after commit.  Returns 0, -ENOENT when sid is not open, or
- * a store error.
+ * its held GET after commit.  Returns 0, -ENOENT when sid is not open
+ * (or was just closed because max_queue packets were waiting for it: a
+ * reader that slow is disconnected rather than allowed to fill the
+ * disk), or a store error.
  */
 int	eio_send(struct eio_ctx *, const char *sid, bool binary,
 	    const void *data, size_t len);

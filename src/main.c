@@ -41,6 +41,9 @@ struct options {
 	long long	 chat_history;
 	long long	 chat_retention;	/* days */
 	long long	 chat_session_days;
+	long long	 chat_max_tabs;
+	long long	 max_sessions;
+	long long	 max_queue;
 	const char	*cors_origin;
 	long long	 threads;
 	const char	*log_level;
@@ -62,6 +65,9 @@ enum {
 	OPT_CHAT_HISTORY,
 	OPT_CHAT_RETENTION,
 	OPT_CHAT_SESSION_DAYS,
+	OPT_CHAT_MAX_TABS,
+	OPT_MAX_SESSIONS,
+	OPT_MAX_QUEUE,
 	OPT_CORS_ORIGIN,
 	OPT_THREADS,
 	OPT_LOG_LEVEL,
@@ -107,6 +113,12 @@ static const struct option_def {
 	{ "chat-session-days", OPT_CHAT_SESSION_DAYS, 1,
 	  "SIO_CHAT_SESSION_DAYS", "DAYS",
 	  "chat: days an unused session is kept (default 30)" },
+	{ "chat-max-tabs", OPT_CHAT_MAX_TABS, 1, "SIO_CHAT_MAX_TABS", "N",
+	  "chat: connections one user may have at once (default 32)" },
+	{ "max-sessions", OPT_MAX_SESSIONS, 1, "SIO_MAX_SESSIONS", "N",
+	  "sessions before handshakes get 503, 0 = no limit (default 100000)" },
+	{ "max-queue", OPT_MAX_QUEUE, 1, "SIO_MAX_QUEUE", "N",
+	  "packets waiting for one session before it is closed (default 10000)" },
 	{ "cors-origin", OPT_CORS_ORIGIN, 1, "SIO_CORS_ORIGIN", "LIST",
 	  "\"*\" or comma-separated allowed origins (default none)" },
 	{ "threads", OPT_THREADS, 1, "SIO_THREADS", "N",
@@ -200,6 +212,15 @@ set_option(struct options *o, const struct option_def *d, const char *v)
 		break;
 	case OPT_CHAT_SESSION_DAYS:
 		o->chat_session_days = parse_number(d->name, v, 1, 100000);
+		break;
+	case OPT_CHAT_MAX_TABS:
+		o->chat_max_tabs = parse_number(d->name, v, 1, 100000);
+		break;
+	case OPT_MAX_SESSIONS:
+		o->max_sessions = parse_number(d->name, v, 0, INT_MAX);
+		break;
+	case OPT_MAX_QUEUE:
+		o->max_queue = parse_number(d->name, v, 0, INT_MAX);
 		break;
 	case OPT_CORS_ORIGIN:
 		o->cors_origin = v;
@@ -325,6 +346,9 @@ main(int argc, char **argv)
 		.chat_history = 100,
 		.chat_retention = 30,
 		.chat_session_days = 30,
+		.chat_max_tabs = 32,
+		.max_sessions = 100000,
+		.max_queue = 10000,
 		.cors_origin = "",
 		.threads = 8,
 		.log_level = "warn",
@@ -415,6 +439,8 @@ main(int argc, char **argv)
 	ec.ping_interval = (uint32_t)o.ping_interval;
 	ec.ping_timeout = (uint32_t)o.ping_timeout;
 	ec.max_payload = (size_t)o.max_payload;
+	ec.max_sessions = (size_t)o.max_sessions;
+	ec.max_queue = (size_t)o.max_queue;
 	ec.close_wait = 30000;
 	ec.body_timeout = 30000;
 	ec.cors = cors;
@@ -427,6 +453,7 @@ main(int argc, char **argv)
 		chc.history = (size_t)o.chat_history;
 		chc.retention = o.chat_retention * 24 * 3600 * 1000;
 		chc.session_ttl = o.chat_session_days * 24 * 3600 * 1000;
+		chc.max_tabs = (size_t)o.chat_max_tabs;
 		sio = sio_new(&sioc, "/socket.io", chat_namespaces(&chc));
 		eio_add_handler(e, sio_eio_handler(sio));
 	} else {

@@ -321,6 +321,61 @@ START_TEST(test_path_without_trailing_slash_is_404)
 }
 END_TEST
 
+/* Limits. */
+
+/* The fixture's server again, with cfg changed by the caller. */
+static void
+restart_with(struct eio_config *cfg)
+{
+	testutil_eio_free(e);
+	e = testutil_eio_new(cfg, st, "/engine.io");
+	eio_add_handler(e, &app);
+}
+
+START_TEST(test_handshake_past_max_sessions_is_503_and_others_go_on)
+{
+	struct eio_config	 cfg = testutil_eio_config();
+	struct testutil_req	 f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		 w;
+	char			 a[32], b[32];
+
+	cfg.max_sessions = 2;
+	restart_with(&cfg);
+	testutil_handshake(a);
+	testutil_handshake(b);
+	testutil_req_init(&f, HTTP_GET, "EIO=4&transport=polling", NULL, 0);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(resp->status, 503);
+	ck_assert_str_eq(buf_str(&resp->body),
+	    "{\"code\":3,\"message\":\"Server full\"}");
+	ck_assert_uint_eq(testutil_session_count(st), 2);
+	/* The sessions that exist keep working. */
+	post_ok(a, "4still");
+	testutil_get_text(a, "4still");
+}
+END_TEST
+
+START_TEST(test_slow_reader_past_max_queue_is_closed)
+{
+	struct eio_config	 cfg = testutil_eio_config();
+	char			 sid[32];
+	int			 i;
+
+	cfg.max_queue = 3;
+	restart_with(&cfg);
+	testutil_handshake(sid);
+	for (i = 0; i < 3; i++)
+		post_ok(sid, "4x");
+	ck_assert_uint_eq(ncloses, 0);
+	/* The fourth echo finds three waiting: the session goes. */
+	post_ok(sid, "4x");
+	ck_assert_uint_eq(ncloses, 1);
+	ck_assert_str_eq(closes[0].reason, "transport error");
+	ck_assert_uint_eq(testutil_session_count(st), 0);
+}
+END_TEST
+
 /* Errors: the reference server's table and check order. */
 
 #define KNOWN	"@"	/* a query with this sid gets a fresh session's */
@@ -1204,6 +1259,9 @@ eio_suite(void)
 	tcase_add_test(tc, test_handshakes_make_different_sids);
 	tcase_add_test(tc, test_path_without_handler_is_404);
 	tcase_add_test(tc, test_path_without_trailing_slash_is_404);
+	tcase_add_test(tc,
+	    test_handshake_past_max_sessions_is_503_and_others_go_on);
+	tcase_add_test(tc, test_slow_reader_past_max_queue_is_closed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
