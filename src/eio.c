@@ -683,6 +683,32 @@ eio_ctx_commit(struct eio_ctx *ctx, struct http_response *resp)
 	return (rc);
 }
 
+/*
+ * The POST's work was rolled back (a full map, a storage error): take
+ * its in-flight mark away, or the client's next POST would look like an
+ * overlapping one and close the session.
+ */
+static void
+eio_post_unmark(struct eio *e, const char *sid, uint64_t token)
+{
+	struct store_session	 s;
+	struct eio_ctx		 ctx;
+	struct http_response	 resp;
+
+	if (eio_ctx_open(e, &ctx, sid, &s, e->cfg.clock()) != 0)
+		return;
+	if (s.post_instance != store_instance(e->st) || s.post_token != token) {
+		store_txn_abort(ctx.txn);
+		return;
+	}
+	s.post_instance = 0;
+	s.post_token = 0;
+	s.post_started = 0;
+	http_response_init(&resp);
+	(void)eio_ctx_commit(&ctx, &resp);
+	http_response_clear(&resp);
+}
+
 static void
 eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
     struct http_request *req, const char *sid, int64_t now,
@@ -808,10 +834,13 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 	if (rc != 0 && rc != -EPROTO) {
 		store_txn_abort(ctx.txn);
 		eio_answer_failure(resp, rc);
+		eio_post_unmark(e, sid, token);
 		goto out;
 	}
-	if (eio_ctx_commit(&ctx, resp) != 0)
+	if (eio_ctx_commit(&ctx, resp) != 0) {
+		eio_post_unmark(e, sid, token);
 		goto out;
+	}
 	if (rc == -EPROTO)
 		eio_answer_error(resp, EIO_ERR_BAD_REQUEST);
 	else
