@@ -1128,8 +1128,10 @@ eio_answer_failed(struct eio *e, const struct eio_wait *w)
 	http_response_init(&resp);
 	(void)eio_ctx_commit(&ctx, &resp);
 	http_response_clear(&resp);
-	log_info("eio: sid=%s: answer lost, %llu packets kept", w->sid,
-	    (unsigned long long)(w->to - w->from));
+	/* A sid is a credential: only at debug level. */
+	log_info("eio: an answer was lost, %llu packets kept for the next "
+	    "GET", (unsigned long long)(w->to - w->from));
+	log_debug("eio: sid=%s: answer lost", w->sid);
 }
 
 static int

@@ -1643,7 +1643,7 @@ sio_on_close(void *arg, struct eio_ctx *ctx, const char *eio_sid,
 	rc = store_kv_del(eio_ctx_txn(ctx), STORE_T_SIO_PARTIAL, eio_sid,
 	    strlen(eio_sid));
 	if (rc != 0 && rc != -ENOENT)
-		log_warnx("sio: sid=%s: cleanup failed (%d)", eio_sid, rc);
+		log_warnx("sio: a closed session's cleanup failed (%d)", rc);
 }
 
 /* connectTimeout: no namespace joined in time closes the session. */
