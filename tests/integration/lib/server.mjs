@@ -3,11 +3,15 @@
 //
 //   const srv = await startServer({mode: 'daemon'|'spawn', procs, args, env});
 //   const srv = await startServer({front: 'apache-fcgid', args, env});
+//   const srv = await startServer({front: 'apache-proxy'|'nginx', args, env});
+//                  (a sio-fcgi daemon behind Apache mod_proxy_fcgi or nginx)
 //   srv.url        "http://127.0.0.1:P/"
 //   srv.dir        the run directory (configs, logs, pids, db/)
 //   srv.logText()  the sio-fcgi log so far
 //   srv.pids()     {lighttpd: PID, 'sio-fcgi': PID (daemon mode)}, or
-//                  {apache: PID} with front 'apache-fcgid'
+//                  {apache: PID} with front 'apache-fcgid', or
+//                  {apache|nginx: PID, 'sio-fcgi': PID} with 'apache-proxy'
+//                  or 'nginx'
 //   srv.stats()    the output of `sio-fcgi --stats --db DIR/db`
 //   await srv.stop()  SIGTERM, wait for exit (SIGKILL after 15 s)
 //
@@ -61,7 +65,8 @@ async function startOnce({ front, mode, procs, args, env, timeout }) {
   if (!args.some((a) => a === '--app' || a.startsWith('--app='))) args = ['--app', 'echo', ...args];
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sio-it-'));
-  // --mode and --procs are lighttpd's: mod_fcgid spawns processes itself.
+  // --mode and --procs are lighttpd's: mod_fcgid spawns processes itself,
+  // and apache-proxy and nginx always talk to one daemon.
   const frontArgs = front === 'lighttpd'
     ? ['--mode', mode, '--procs', String(procs)]
     : ['--front', front];
