@@ -1450,6 +1450,10 @@ sio_dispatch(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
 	case SIO_PKT_EVENT:
 	case SIO_PKT_BINARY_EVENT:
 		name = json_object_array_get_idx(p->data, 0);
+		if (json_object_is_type(name, json_type_string) &&
+		    strlen(json_object_get_string(name)) !=
+		    (size_t)json_object_get_string_len(name))
+			return (0);	/* a NUL in the name: no handler's */
 		if (json_object_is_type(name, json_type_string))
 			event = json_object_get_string(name);
 		else {
