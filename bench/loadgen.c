@@ -42,9 +42,15 @@
  * --pids: the server processes; each one's descendants (present at each
  * sample) are included.  CPU is utime+stime+cutime+cstime from
  * /proc/PID/stat summed over them, as a delta over the connect phase and
- * over the message (or hold) phase; RSS is the peak over the run of the
- * sum of their VmRSS, sampled every 200 ms, and the sum of their VmHWM
- * at the end.
+ * over the message (or hold) phase; RSS and PSS are the peaks over the
+ * run of the sums of their VmRSS and Pss (smaps_rollup), sampled every
+ * 200 ms, and the sum of their VmHWM at the end.  "other_cpu_util" is
+ * the machine's busy CPU (/proc/stat) over the phase minus the servers'
+ * and the loadgen's own: what else ran meanwhile.
+ * Pings: "ping_late_ms" is each ping's arrival minus (the answer to the
+ * POST that carried the previous pong, or the handshake) + pingInterval;
+ * "pong_rtt_ms" is a ping's arrival to its pong POST answered.
+ * --timeline SEC prints the deliveries per SEC of the message phase.
  *
  * Output: progress on stderr; a summary on stdout whose last line is one
  * line of JSON.  Exit status 0 when everything checked out, 1 otherwise.
