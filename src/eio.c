@@ -1,9 +1,9 @@
 /*
  * sio-fcgi: the Engine.IO v4 long-polling server.
  *
- * Every request is one write transaction (a POST is two: one marks it in
- * flight before its body is read, so that an overlapping POST is seen, one
- * handles the packets).  Nothing is kept in memory between requests; a
+ * Every request is one write transaction (a POST whose body streams is
+ * two: one marks it in flight before its body is read, so that an
+ * overlapping POST is seen, one handles the packets).  Nothing is kept in memory between requests; a
  * held GET is described to the front by struct eio_wait and looked at
  * again with eio_resume().  Error answers follow the reference server
  * (engine.io lib/server.ts): codes, messages, statuses and check order.
@@ -709,6 +709,135 @@ eio_post_unmark(struct eio *e, const char *sid, uint64_t token)
 	http_response_clear(&resp);
 }
 
+/*
+ * The checks every POST passes before its packets are handled, in the
+ * transaction ctx has open on s.  Returns true with the transaction
+ * still open when the POST may go on; otherwise it answered resp and
+ * ended the transaction.
+ */
+static bool
+eio_post_check(struct eio *e, struct eio_ctx *ctx, struct store_session *s,
+    int endpoint, struct http_request *req, int64_t now,
+    struct http_response *resp)
+{
+	int	rc;
+
+	if (s->endpoint != endpoint || (s->state == STORE_SESSION_CLOSING &&
+	    s->close_tail_next == STORE_TAIL_NONE)) {
+		store_txn_abort(ctx->txn);
+		eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		return (false);
+	}
+	if (s->state == STORE_SESSION_CLOSING) {
+		/* Closing gracefully: accepted and ignored, as Node does. */
+		store_txn_abort(ctx->txn);
+		eio_answer_ok(resp);
+		return (false);
+	}
+	if (eio_is_octet_stream(req->content_type)) {
+		/* v4 polling carries text only (PROTOCOL.md 1). */
+		eio_close_answer(ctx, resp, 400);
+		return (false);
+	}
+	if (now >= s->ping_at + (int64_t)s->ping_timeout) {
+		/* The pong is late: closed, even if the sweep has not run. */
+		rc = eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
+		    "ping timeout");
+		if (rc == 0 && eio_ctx_commit(ctx, resp) == 0)
+			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		else if (rc != 0) {
+			store_txn_abort(ctx->txn);
+			eio_answer_failure(resp, rc);
+		}
+		return (false);
+	}
+	if (s->post_instance != 0 && bell_is_alive(s->post_instance) &&
+	    now - s->post_started < e->cfg.body_timeout) {
+		/* A second POST while one is read: 400, session closed. */
+		eio_close_answer(ctx, resp, 400);
+		return (false);
+	}
+	if (req->content_length > (long long)e->cfg.max_payload) {
+		eio_close_answer(ctx, resp, 413);
+		return (false);
+	}
+	return (true);
+}
+
+/*
+ * Handle the body of a POST (rc: how reading it went) in the open
+ * transaction of ctx, commit, and answer.  marked: the POST was marked
+ * in flight by an earlier transaction, which must be undone if this one
+ * is rolled back.
+ */
+static void
+eio_post_apply(struct eio *e, struct eio_ctx *ctx, const struct eio_handler *h,
+    const struct buf *body, int rc, bool marked, uint64_t token,
+    struct http_response *resp)
+{
+	struct eio_payload_iter	 it;
+	struct eio_packet	 p;
+	struct buf		 bin;
+	int			 n;
+
+	if (rc == -EMSGSIZE) {
+		eio_close_answer(ctx, resp, 413);
+		return;
+	}
+	if (rc != 0) {
+		/* The client went away mid-body: forget the POST. */
+		if (eio_ctx_commit(ctx, resp) == 0)
+			eio_answer_empty(resp, 400);
+		return;
+	}
+
+	buf_init(&bin);
+	eio_payload_iter_init(&it, body->data, body->len);
+	while (!ctx->deleted && ctx->s->state == STORE_SESSION_OPEN) {
+		n = eio_payload_next(&it, &p, &bin);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			/* A decoding error closes the session at once. */
+			log_debug("eio: sid=%s: malformed payload", ctx->sid);
+			rc = eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
+			    "parse error");
+			if (rc == 0)
+				rc = -EPROTO;
+			break;
+		}
+		if ((rc = eio_post_packet(ctx, h, &p)) != 0)
+			break;
+	}
+	buf_clear(&bin);
+	if (rc != 0 && rc != -EPROTO) {
+		store_txn_abort(ctx->txn);
+		ctx->txn = NULL;
+		eio_answer_failure(resp, rc);
+		if (marked)
+			eio_post_unmark(e, ctx->sid, token);
+		return;
+	}
+	if (eio_ctx_commit(ctx, resp) != 0) {
+		if (marked)
+			eio_post_unmark(e, ctx->sid, token);
+		return;
+	}
+	if (rc == -EPROTO)
+		eio_answer_error(resp, EIO_ERR_BAD_REQUEST);
+	else
+		eio_answer_ok(resp);
+}
+
+/*
+ * A POST.  When the front already holds the whole body (lighttpd and
+ * mod_fcgid buffer it before they start the request), it is read first
+ * and one transaction checks the session, the one-POST-at-a-time rule
+ * and handles the packets.  Otherwise the body streams: a first
+ * transaction marks the POST in flight, so that an overlapping POST is
+ * seen while the body is read with no transaction open, and a second
+ * one handles the packets and clears the mark.
+ */
 static void
 eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
     struct http_request *req, const char *sid, int64_t now,
@@ -716,17 +845,22 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 {
 	struct store_session	 s;
 	struct eio_ctx		 ctx;
-	struct eio_payload_iter	 it;
-	struct eio_packet	 p;
-	struct buf		 body, bin;
+	struct buf		 body;
 	uint64_t		 token, self = store_instance(e->st);
-	int			 rc, n;
+	int			 rc, ready = 0;
 
 	buf_init(&body);
-	buf_init(&bin);
 	token = __atomic_add_fetch(&e->tokens, 1, __ATOMIC_RELAXED);
 
-	/* First transaction: checks, then mark the POST in flight. */
+	if (req->read_body_ready != NULL && req->content_length >= 0 &&
+	    req->content_length <= (long long)e->cfg.max_payload &&
+	    !eio_is_octet_stream(req->content_type)) {
+		ready = req->read_body_ready(req, e->cfg.max_payload, &body);
+		if (ready != 0)
+			now = e->cfg.clock();
+	}
+
+	/* The (first) transaction: the checks. */
 	if ((rc = eio_ctx_open(e, &ctx, sid, &s, now)) != 0) {
 		if (rc == -ENOENT)
 			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
@@ -734,44 +868,13 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 			eio_answer_failure(resp, rc);
 		goto drain;
 	}
-	if (s.endpoint != endpoint || (s.state == STORE_SESSION_CLOSING &&
-	    s.close_tail_next == STORE_TAIL_NONE)) {
-		store_txn_abort(ctx.txn);
-		eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+	if (!eio_post_check(e, &ctx, &s, endpoint, req, now, resp))
 		goto drain;
-	}
-	if (s.state == STORE_SESSION_CLOSING) {
-		/* Closing gracefully: accepted and ignored, as Node does. */
-		store_txn_abort(ctx.txn);
-		eio_answer_ok(resp);
-		goto drain;
-	}
-	if (eio_is_octet_stream(req->content_type)) {
-		/* v4 polling carries text only (PROTOCOL.md 1). */
-		eio_close_answer(&ctx, resp, 400);
-		goto drain;
-	}
-	if (now >= s.ping_at + (int64_t)s.ping_timeout) {
-		/* The pong is late: closed, even if the sweep has not run. */
-		rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,
-		    "ping timeout");
-		if (rc == 0 && eio_ctx_commit(&ctx, resp) == 0)
-			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
-		else if (rc != 0) {
-			store_txn_abort(ctx.txn);
-			eio_answer_failure(resp, rc);
-		}
-		goto drain;
-	}
-	if (s.post_instance != 0 && bell_is_alive(s.post_instance) &&
-	    now - s.post_started < e->cfg.body_timeout) {
-		/* A second POST while one is read: 400, session closed. */
-		eio_close_answer(&ctx, resp, 400);
-		goto drain;
-	}
-	if (req->content_length > (long long)e->cfg.max_payload) {
-		eio_close_answer(&ctx, resp, 413);
-		goto drain;
+	if (ready != 0) {
+		/* The body is in hand: one transaction does it all. */
+		eio_post_apply(e, &ctx, h, &body, ready == 1 ? 0 : ready,
+		    false, token, resp);
+		goto out;
 	}
 	s.post_instance = self;
 	s.post_token = token;
@@ -802,49 +905,7 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 	s.post_instance = 0;
 	s.post_token = 0;
 	s.post_started = 0;
-	if (rc == -EMSGSIZE) {
-		eio_close_answer(&ctx, resp, 413);
-		goto out;
-	}
-	if (rc != 0) {
-		/* The client went away mid-body: forget the POST. */
-		if (eio_ctx_commit(&ctx, resp) == 0)
-			eio_answer_empty(resp, 400);
-		goto out;
-	}
-
-	eio_payload_iter_init(&it, body.data, body.len);
-	rc = 0;
-	while (!ctx.deleted && s.state == STORE_SESSION_OPEN) {
-		n = eio_payload_next(&it, &p, &bin);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			/* A decoding error closes the session at once. */
-			log_debug("eio: sid=%s: malformed payload", sid);
-			rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,
-			    "parse error");
-			if (rc == 0)
-				rc = -EPROTO;
-			break;
-		}
-		if ((rc = eio_post_packet(&ctx, h, &p)) != 0)
-			break;
-	}
-	if (rc != 0 && rc != -EPROTO) {
-		store_txn_abort(ctx.txn);
-		eio_answer_failure(resp, rc);
-		eio_post_unmark(e, sid, token);
-		goto out;
-	}
-	if (eio_ctx_commit(&ctx, resp) != 0) {
-		eio_post_unmark(e, sid, token);
-		goto out;
-	}
-	if (rc == -EPROTO)
-		eio_answer_error(resp, EIO_ERR_BAD_REQUEST);
-	else
-		eio_answer_ok(resp);
+	eio_post_apply(e, &ctx, h, &body, rc, true, token, resp);
 	goto out;
 
 drain:
@@ -852,7 +913,6 @@ drain:
 	(void)req->read_body(req, 0, &body);
 out:
 	buf_clear(&body);
-	buf_clear(&bin);
 }
 
 static void

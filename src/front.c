@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,6 +41,7 @@ struct front_req {
 	struct eio_wait		 w;
 	struct park_entry	 pe;	/* first: see front_req_of() */
 	bool			 eof;	/* stdin read to its end */
+	struct buf		 early;	/* body read by front_read_body_ready */
 };
 
 static int		 front_fd = -1;
@@ -66,6 +68,7 @@ front_req_new(void)
 	if (FCGX_InitRequest(&fr->fcgx, front_fd, 0) != 0)
 		fatalx("front: FCGX_InitRequest failed");
 	http_response_init(&fr->resp);
+	buf_init(&fr->early);
 	return (fr);
 }
 
@@ -75,6 +78,7 @@ front_req_free(struct front_req *fr)
 	if (fr == NULL)
 		return;
 	http_response_clear(&fr->resp);
+	buf_clear(&fr->early);
 	FCGX_Free(&fr->fcgx, 1);
 	free(fr);
 }
@@ -93,6 +97,15 @@ front_read_body(struct http_request *req, size_t max, struct buf *body)
 	bool			 over = false;
 
 	buf_reset(body);
+	if (fr->early.len > 0) {
+		/* What front_read_body_ready() got first. */
+		total = fr->early.len;
+		if (total > max)
+			over = true;
+		else
+			buf_append(body, fr->early.data, fr->early.len);
+		buf_reset(&fr->early);
+	}
 	while (!fr->eof) {
 		n = FCGX_GetStr(chunk, sizeof(chunk), fr->fcgx.in);
 		if (n > 0) {
@@ -113,6 +126,92 @@ front_read_body(struct http_request *req, size_t max, struct buf *body)
 	if (over)
 		return (-EMSGSIZE);
 	return (0);
+}
+
+/*
+ * The head of libfcgi's private FCGX_Stream_Data (fcgiapp.c, the same
+ * since 2.4.0): where the bytes read from the connection but not yet
+ * delivered end.  Only read, and only trusted when it is consistent
+ * with the public stream pointers.
+ */
+struct front_stream_data {
+	unsigned char	*buff;
+	int		 bufflen;
+	unsigned char	*mbuff;
+	unsigned char	*buffstop;
+};
+
+/*
+ * True when refilling the stream of fr cannot block: libfcgi still
+ * holds unread bytes from the connection, or the connection has some.
+ */
+static bool
+front_stdin_is_ready(struct front_req *fr)
+{
+	FCGX_Stream			*in = fr->fcgx.in;
+	const struct front_stream_data	*d = in->data;
+	struct pollfd			 pfd;
+
+	if (d != NULL && d->buff != NULL && d->bufflen > 0 &&
+	    d->buff <= in->rdNext && in->rdNext <= d->buffstop &&
+	    d->buffstop <= d->buff + d->bufflen && in->rdNext < d->buffstop)
+		return (true);
+	pfd.fd = fr->fcgx.ipcFd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0);
+}
+
+/*
+ * Read the body if all of it is already here (see struct http_request):
+ * lighttpd (server.stream-request-body 0, its default) and mod_fcgid
+ * send the whole body right behind the params, so by the time we look
+ * it is in libfcgi's buffer or the socket.  A body that is still
+ * streaming is left to front_read_body(), with what was read kept.
+ */
+static int
+front_read_body_ready(struct http_request *req, size_t max, struct buf *body)
+{
+	struct front_req	*fr = req->ctx;
+	FCGX_Stream		*in = fr->fcgx.in;
+	size_t			 want, avail, n;
+	int			 c;
+
+	buf_reset(body);
+	if (req->content_length < 0 || (unsigned long long)req->content_length >
+	    max)
+		return (0);
+	want = (size_t)req->content_length;
+	while (fr->early.len < want && !fr->eof) {
+		avail = (size_t)(in->stop - in->rdNext);
+		if (avail > 0) {
+			/* In the current record: no refill, no wait. */
+			n = want - fr->early.len;
+			if (n > avail)
+				n = avail;
+			buf_append(&fr->early, in->rdNext, n);
+			in->rdNext += n;
+			continue;
+		}
+		if (!front_stdin_is_ready(fr))
+			return (0);
+		/* One refill: the next record's bytes, or the end. */
+		if ((c = FCGX_GetChar(in)) == EOF) {
+			fr->eof = true;
+			if (FCGX_GetError(in) != 0)
+				return (-EIO);
+			break;
+		}
+		buf_append_char(&fr->early, (char)c);
+	}
+	if (fr->early.len != want) {
+		/* Shorter than its Content-Length: the client went away. */
+		buf_reset(&fr->early);
+		return (-EIO);
+	}
+	buf_append(body, fr->early.data, fr->early.len);
+	buf_reset(&fr->early);
+	return (1);
 }
 
 static enum http_method
@@ -159,8 +258,10 @@ front_req_parse(struct front_req *fr)
 			req->content_length = -1;
 	}
 	req->read_body = front_read_body;
+	req->read_body_ready = front_read_body_ready;
 	req->ctx = fr;
 	fr->eof = false;
+	buf_reset(&fr->early);
 }
 
 /* Write the answer and finish the request. */

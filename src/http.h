@@ -38,6 +38,17 @@ struct http_request {
 	 */
 	int			(*read_body)(struct http_request *, size_t max,
 				    struct buf *body);
+	/*
+	 * Optional (NULL: never at hand).  Read the whole body into body
+	 * (replacing its contents) only if all of it has already reached
+	 * us, as when the web server buffered it before starting the
+	 * request (lighttpd, mod_fcgid): never wait for the client.
+	 * Returns 1 with the body read, 0 when some of it is still to come
+	 * (what was read is kept: read_body() returns it with the rest), or
+	 * what read_body() would return on an error (-EMSGSIZE, -EIO).
+	 */
+	int			(*read_body_ready)(struct http_request *,
+				    size_t max, struct buf *body);
 	void			*ctx;		/* the front's */
 };
 

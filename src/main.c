@@ -481,6 +481,8 @@ main(int argc, char **argv)
 	sweep_stop(sw);
 	eio_free(e);
 	sio_free(sio);
+	log_info("%llu write transactions committed",
+	    (unsigned long long)store_commit_count(st));
 	store_close(st);
 	bell_close();
 	front_close();

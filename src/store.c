@@ -32,6 +32,7 @@ struct store {
 	MDB_dbi		 meta;
 	MDB_dbi		 kv[STORE_T_COUNT];
 	uint64_t	 instance;
+	uint64_t	 commits;	/* write commits, atomic */
 };
 
 static const char *store_kv_names[STORE_T_COUNT] = {
@@ -209,6 +210,12 @@ store_instance(const struct store *st)
 	return (st->instance);
 }
 
+uint64_t
+store_commit_count(struct store *st)
+{
+	return (__atomic_load_n(&st->commits, __ATOMIC_RELAXED));
+}
+
 int
 store_txn_begin(struct store *st, bool write, struct store_txn **tp)
 {
@@ -251,6 +258,8 @@ store_txn_commit(struct store_txn *t)
 		store_txn_free(t);
 		return (store_err("commit", rc));
 	}
+	if (t->write)
+		__atomic_add_fetch(&t->st->commits, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < t->nrings; i++)
 		bell_ring(t->rings[i].instance, t->rings[i].sid);
 	store_txn_free(t);

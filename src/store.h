@@ -216,5 +216,10 @@ int	store_lease_take(struct store *, const char *name, int64_t now,
 
 /* The process's instance id, as given in the config. */
 uint64_t store_instance(const struct store *);
+/*
+ * Write transactions this process committed through store_txn_commit()
+ * (for --stats, the benchmark and tests).
+ */
+uint64_t store_commit_count(struct store *);
 
 #endif

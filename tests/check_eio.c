@@ -938,6 +938,43 @@ START_TEST(test_post_after_client_close_is_unknown_sid)
 }
 END_TEST
 
+START_TEST(test_post_with_body_at_hand_is_one_write_transaction)
+{
+	char		sid[32];
+	uint64_t	before;
+
+	testutil_handshake(sid);
+	before = store_commit_count(st);
+	post_ok(sid, "4one" RS "4two");
+	ck_assert_uint_eq(store_commit_count(st) - before, 1);
+	testutil_get_text(sid, "4one" RS "4two");
+}
+END_TEST
+
+START_TEST(test_streaming_post_marks_in_flight_then_handles_packets)
+{
+	struct testutil_req	 f;
+	struct http_response	*resp = &r_test;
+	struct eio_wait		 w;
+	char			 sid[32], q[256];
+	uint64_t		 before;
+
+	testutil_handshake(sid);
+	testutil_sid_query(q, sizeof(q), sid, "EIO=4&");
+	testutil_req_init(&f, HTTP_POST, q, "4slow", 5);
+	f.streaming = true;
+	before = store_commit_count(st);
+	ck_assert_int_eq(testutil_request(&f, resp, &w), EIO_DONE);
+	ck_assert_int_eq(resp->status, 200);
+	ck_assert_str_eq(buf_str(&resp->body), "ok");
+	ck_assert_int_eq(f.reads, 1);
+	ck_assert_uint_eq(store_commit_count(st) - before, 2);
+	/* The mark is gone: the next POST is no overlap. */
+	post_ok(sid, "4next");
+	testutil_get_text(sid, "4slow" RS "4next");
+}
+END_TEST
+
 START_TEST(test_octet_stream_post_is_400_and_closes)
 {
 	struct http_response	*resp = &r_test;
@@ -1309,6 +1346,9 @@ eio_suite(void)
 
 	tc = tcase_create("post");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_post_with_body_at_hand_is_one_write_transaction);
+	tcase_add_test(tc,
+	    test_streaming_post_marks_in_flight_then_handles_packets);
 	tcase_add_test(tc, test_octet_stream_post_is_400_and_closes);
 	tcase_add_test(tc,
 	    test_announced_body_over_max_payload_is_413_and_closes);

@@ -254,6 +254,11 @@ testutil_req_read_body(struct http_request *req, size_t max,
 	struct testutil_req	*f = req->ctx;
 	void			(*during)(void) = f->during_read;
 
+	if (f->served) {
+		/* Draining after read_body_ready: nothing left. */
+		buf_reset(body);
+		return (0);
+	}
 	f->reads++;
 	f->during_read = NULL;
 	if (during != NULL)
@@ -263,6 +268,24 @@ testutil_req_read_body(struct http_request *req, size_t max,
 		return (-EMSGSIZE);
 	buf_append(body, f->body, f->body_len);
 	return (0);
+}
+
+/* The whole body is at hand unless the request streams it. */
+static int
+testutil_req_read_body_ready(struct http_request *req, size_t max,
+    struct buf *body)
+{
+	struct testutil_req	*f = req->ctx;
+
+	buf_reset(body);
+	if (f->streaming || f->during_read != NULL)
+		return (0);
+	f->reads++;
+	f->served = true;
+	if (f->body_len > max)
+		return (-EMSGSIZE);
+	buf_append(body, f->body, f->body_len);
+	return (1);
 }
 
 void
@@ -284,6 +307,7 @@ testutil_req_init(struct testutil_req *f, enum http_method method,
 	    "text/plain;charset=UTF-8" : NULL;
 	f->req.content_length = method == HTTP_POST ? (long long)body_len : -1;
 	f->req.read_body = testutil_req_read_body;
+	f->req.read_body_ready = testutil_req_read_body_ready;
 	f->req.ctx = f;
 	f->body = body;
 	f->body_len = body_len;

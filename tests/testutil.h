@@ -103,6 +103,12 @@ struct testutil_req {
 	int			 reads;
 	/* Called once from read_body, to overlap another request. */
 	void			(*during_read)(void);
+	/*
+	 * The body streams: read_body_ready never finds it at hand (as
+	 * when during_read is set), so a POST takes the two-step path.
+	 */
+	bool			 streaming;
+	bool			 served;	/* read_body_ready gave it */
 };
 
 /*
