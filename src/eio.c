@@ -81,6 +81,8 @@ static const char *eio_tails[] = {
 static int	eio_close_mode(struct eio_ctx *, const char *,
 		    enum eio_close_mode, const char *);
 static int	eio_ctx_commit(struct eio_ctx *, struct http_response *);
+static int	eio_ctx_commit_sync(struct eio_ctx *, struct http_response *,
+		    bool);
 static const struct eio_handler *eio_handler_of(struct eio *, int);
 
 int64_t
@@ -664,9 +666,20 @@ eio_ctx_open(struct eio *e, struct eio_ctx *ctx, const char *sid,
 	return (rc);
 }
 
-/* Write the session back and commit; on failure answer with it. */
+/*
+ * Write the session back and commit; on failure answer with it.  The
+ * commit is on disk when it returns (store_txn_commit), so the answer
+ * that follows never tells of something a power loss could undo.
+ */
 static int
 eio_ctx_commit(struct eio_ctx *ctx, struct http_response *resp)
+{
+	return (eio_ctx_commit_sync(ctx, resp, true));
+}
+
+static int
+eio_ctx_commit_sync(struct eio_ctx *ctx, struct http_response *resp,
+    bool wait)
 {
 	int	rc;
 
@@ -676,7 +689,8 @@ eio_ctx_commit(struct eio_ctx *ctx, struct http_response *resp)
 		eio_answer_failure(resp, rc);
 		return (rc);
 	}
-	rc = store_txn_commit(ctx->txn);
+	rc = wait ? store_txn_commit(ctx->txn) :
+	    store_txn_commit_nowait(ctx->txn);
 	ctx->txn = NULL;
 	if (rc != 0)
 		eio_answer_failure(resp, rc);
@@ -1108,8 +1122,14 @@ eio_handle(struct eio *e, struct http_request *req, int64_t now,
 		store_txn_abort(ctx.txn);
 		eio_answer_failure(resp, rc);
 		r = EIO_DONE;
-	} else if (eio_ctx_commit(&ctx, resp) != 0)
+	} else if (eio_ctx_commit_sync(&ctx, resp, r == EIO_DONE) != 0) {
+		/*
+		 * A GET to hold answers nothing yet: its record (and the
+		 * trim of the last batch) need not wait for the disk; the
+		 * commit of its answer will cover them.
+		 */
 		r = EIO_DONE;
+	}
 	if (r == EIO_DONE && w->to == w->from)
 		w->from = w->to = 0;
 out:

@@ -481,8 +481,9 @@ main(int argc, char **argv)
 	sweep_stop(sw);
 	eio_free(e);
 	sio_free(sio);
-	log_info("%llu write transactions committed",
-	    (unsigned long long)store_commit_count(st));
+	log_info("%llu write transactions committed, %llu syncs",
+	    (unsigned long long)store_commit_count(st),
+	    (unsigned long long)store_sync_count(st));
 	store_close(st);
 	bell_close();
 	front_close();

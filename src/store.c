@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,20 @@ struct store {
 	MDB_dbi		 kv[STORE_T_COUNT];
 	uint64_t	 instance;
 	uint64_t	 commits;	/* write commits, atomic */
+
+	/*
+	 * Group commit (see store_txn_commit): commits are numbered in
+	 * the order their mdb_txn_commit() returned; one waiter at a time
+	 * (the leader) runs mdb_env_sync() for every commit numbered when
+	 * it started, the others wait for it on the condition.
+	 */
+	enum store_sync	 sync;
+	pthread_mutex_t	 sync_mtx;
+	pthread_cond_t	 sync_cond;
+	uint64_t	 sync_committed; /* last number given */
+	uint64_t	 sync_durable;	/* every number up to it is synced */
+	bool		 syncing;	/* a leader is in mdb_env_sync() */
+	uint64_t	 syncs;		/* mdb_env_sync() calls */
 };
 
 static const char *store_kv_names[STORE_T_COUNT] = {
@@ -144,9 +159,16 @@ store_open(const struct store_config *cfg, struct store **stp)
 	}
 	st = xcalloc(1, sizeof(*st));
 	st->instance = cfg->instance;
-	if (cfg->sync == STORE_SYNC_META)
+	st->sync = cfg->sync;
+	/*
+	 * full: the data pages are flushed under the writer lock before
+	 * the meta page that points at them is written (LMDB's ordering),
+	 * the meta page by the group sync.  meta and none: LMDB flushes
+	 * nothing; meta waits for the group sync before answering.
+	 */
+	if (cfg->sync == STORE_SYNC_FULL)
 		flags |= MDB_NOMETASYNC;
-	else if (cfg->sync == STORE_SYNC_NONE)
+	else
 		flags |= MDB_NOSYNC;
 	if ((rc = mdb_env_create(&st->env)) != 0) {
 		free(st);
@@ -186,6 +208,8 @@ store_open(const struct store_config *cfg, struct store **stp)
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto fail;
+	pthread_mutex_init(&st->sync_mtx, NULL);
+	pthread_cond_init(&st->sync_cond, NULL);
 	*stp = st;
 	return (0);
 fail:
@@ -200,7 +224,12 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	/* MDB_NOSYNC leaves the last commits to us. */
+	if (st->sync != STORE_SYNC_NONE)
+		(void)mdb_env_sync(st->env, 1);
 	mdb_env_close(st->env);
+	pthread_cond_destroy(&st->sync_cond);
+	pthread_mutex_destroy(&st->sync_mtx);
 	free(st);
 }
 
@@ -247,23 +276,88 @@ store_txn_free(struct store_txn *t)
 	free(t);
 }
 
-int
-store_txn_commit(struct store_txn *t)
+uint64_t
+store_sync_count(struct store *st)
 {
-	size_t	i;
-	int	rc;
+	return (__atomic_load_n(&st->syncs, __ATOMIC_RELAXED));
+}
+
+/*
+ * Wait until the commit numbered n is on disk.  Whoever finds no sync
+ * running becomes the leader: it syncs everything committed so far, out
+ * of the mutex and out of LMDB's writer lock, so that writers go on
+ * committing meanwhile and the next sync covers all of them at once.
+ */
+static int
+store_sync_wait(struct store *st, uint64_t n)
+{
+	uint64_t	target;
+	int		rc = 0;
+
+	pthread_mutex_lock(&st->sync_mtx);
+	while (st->sync_durable < n) {
+		if (st->syncing) {
+			pthread_cond_wait(&st->sync_cond, &st->sync_mtx);
+			continue;
+		}
+		st->syncing = true;
+		target = st->sync_committed;
+		pthread_mutex_unlock(&st->sync_mtx);
+		rc = mdb_env_sync(st->env, 1);
+		__atomic_add_fetch(&st->syncs, 1, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&st->sync_mtx);
+		st->syncing = false;
+		if (rc == 0 && target > st->sync_durable)
+			st->sync_durable = target;
+		pthread_cond_broadcast(&st->sync_cond);
+		if (rc != 0)
+			break;
+	}
+	pthread_mutex_unlock(&st->sync_mtx);
+	return (store_err("sync", rc));
+}
+
+static int
+store_txn_commit_sync(struct store_txn *t, bool wait)
+{
+	struct store	*st = t->st;
+	uint64_t	 n;
+	size_t		 i;
+	int		 rc;
 
 	rc = mdb_txn_commit(t->txn);
 	if (rc != 0) {
 		store_txn_free(t);
 		return (store_err("commit", rc));
 	}
-	if (t->write)
-		__atomic_add_fetch(&t->st->commits, 1, __ATOMIC_RELAXED);
+	if (t->write) {
+		__atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&st->sync_mtx);
+		n = ++st->sync_committed;
+		pthread_mutex_unlock(&st->sync_mtx);
+		/* A ring announces data: it waits for the data. */
+		if (st->sync != STORE_SYNC_NONE && (wait || t->nrings > 0) &&
+		    (rc = store_sync_wait(st, n)) != 0) {
+			store_txn_free(t);
+			return (rc);
+		}
+	}
 	for (i = 0; i < t->nrings; i++)
 		bell_ring(t->rings[i].instance, t->rings[i].sid);
 	store_txn_free(t);
 	return (0);
+}
+
+int
+store_txn_commit(struct store_txn *t)
+{
+	return (store_txn_commit_sync(t, true));
+}
+
+int
+store_txn_commit_nowait(struct store_txn *t)
+{
+	return (store_txn_commit_sync(t, false));
 }
 
 void

@@ -28,9 +28,16 @@
 struct store;
 struct store_txn;
 
+/*
+ * Durability (docs/design.md, "Durability").  With full and meta,
+ * store_txn_commit() returns once an fdatasync that covers the commit
+ * has returned; one sync serves every commit of the process made while
+ * the previous one ran (group commit), outside LMDB's writer lock.
+ */
 enum store_sync {
-	STORE_SYNC_FULL = 0,	/* fsync data and meta pages at each commit */
-	STORE_SYNC_META,	/* fsync data, not meta (MDB_NOMETASYNC) */
+	STORE_SYNC_FULL = 0,	/* + data pages flushed before the meta page
+				   (MDB_NOMETASYNC): intact after power loss */
+	STORE_SYNC_META,	/* group sync only (MDB_NOSYNC) */
 	STORE_SYNC_NONE,	/* leave flushing to the OS (MDB_NOSYNC) */
 };
 
@@ -50,10 +57,19 @@ int	store_sync_parse(const char *);
 
 int	store_txn_begin(struct store *, bool write, struct store_txn **);
 /*
- * Commit, then send the wake-ups recorded with store_txn_ring().  The
- * transaction is freed, even on error.
+ * Commit, wait until the commit is on disk (--sync full or meta), then
+ * send the wake-ups recorded with store_txn_ring().  The transaction is
+ * freed, even on error; -EIO when the sync failed (the commit is then
+ * visible but maybe not durable).
  */
 int	store_txn_commit(struct store_txn *);
+/*
+ * The same without waiting for the disk, for a transaction whose effects
+ * nobody is told of before a later store_txn_commit() (LMDB commits are
+ * ordered, so that one's sync covers this one): a held GET's record.
+ * With rings recorded it waits as store_txn_commit() does.
+ */
+int	store_txn_commit_nowait(struct store_txn *);
 /* Abandon the transaction (NULL is a no-op); recorded rings are dropped. */
 void	store_txn_abort(struct store_txn *);
 /* Ask commit to wake the poll that instance holds for sid. */
@@ -221,5 +237,7 @@ uint64_t store_instance(const struct store *);
  * (for --stats, the benchmark and tests).
  */
 uint64_t store_commit_count(struct store *);
+/* mdb_env_sync() calls made for store_txn_commit(): one per group. */
+uint64_t store_sync_count(struct store *);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -917,6 +918,139 @@ START_TEST(test_open_creates_missing_directories)
 }
 END_TEST
 
+/* Open a second store in a fresh directory under the test's, in mode. */
+static struct store *
+open_synced(const char *name, enum store_sync mode)
+{
+	char			 sub[8192];
+	struct store_config	 cfg;
+	struct store		*st2 = NULL;
+
+	snprintf(sub, sizeof(sub), "%s/%s", testutil_dir(), name);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = sub;
+	cfg.map_size = TESTUTIL_MAP_SIZE;
+	cfg.max_readers = TESTUTIL_MAX_READERS;
+	cfg.sync = mode;
+	cfg.instance = bell_self();
+	ck_assert_int_eq(store_open(&cfg, &st2), 0);
+	return (st2);
+}
+
+/* One write transaction that creates sid, committed with or without wait. */
+static int
+commit_one(struct store *st2, const char *sid, bool wait, bool ring)
+{
+	struct store_session	 s = new_session(1);
+	struct store_txn	*t;
+
+	ck_assert_int_eq(store_txn_begin(st2, true, &t), 0);
+	ck_assert_int_eq(store_session_put(t, sid, &s, true), 0);
+	if (ring)
+		store_txn_ring(t, bell_self(), sid);
+	return (wait ? store_txn_commit(t) : store_txn_commit_nowait(t));
+}
+
+START_TEST(test_synced_modes_sync_before_commit_returns)
+{
+	static const enum store_sync modes[] = {
+		STORE_SYNC_FULL, STORE_SYNC_META
+	};
+	struct store	*st2;
+	char		 name[16];
+	size_t		 i;
+
+	for (i = 0; i < nitems(modes); i++) {
+		snprintf(name, sizeof(name), "m%zu", i);
+		st2 = open_synced(name, modes[i]);
+		ck_assert_uint_eq(store_sync_count(st2), 0);
+		ck_assert_int_eq(commit_one(st2, "a", true, false), 0);
+		ck_assert_uint_eq(store_sync_count(st2), 1);
+		ck_assert_uint_eq(store_commit_count(st2), 1);
+		store_close(st2);
+	}
+}
+END_TEST
+
+START_TEST(test_commit_nowait_does_not_sync_unless_it_rings)
+{
+	struct store	*st2 = open_synced("nowait", STORE_SYNC_META);
+
+	ck_assert_int_eq(commit_one(st2, "a", false, false), 0);
+	ck_assert_uint_eq(store_sync_count(st2), 0);
+	/* A ring announces the data: it must be on disk first. */
+	ck_assert_int_eq(commit_one(st2, "b", false, true), 0);
+	ck_assert_uint_eq(store_sync_count(st2), 1);
+	ck_assert_uint_eq(store_commit_count(st2), 2);
+	store_close(st2);
+	testutil_rings_drain(NULL);
+}
+END_TEST
+
+START_TEST(test_sync_none_never_syncs)
+{
+	struct store	*st2 = open_synced("none", STORE_SYNC_NONE);
+
+	ck_assert_int_eq(commit_one(st2, "a", true, false), 0);
+	ck_assert_uint_eq(store_sync_count(st2), 0);
+	ck_assert_uint_eq(store_commit_count(st2), 1);
+	store_close(st2);
+}
+END_TEST
+
+/* Group commit: threads committing at once share syncs. */
+#define SYNC_THREADS	8
+#define SYNC_COMMITS	40
+static struct store	*sync_st;
+
+static void *
+sync_committer(void *arg)
+{
+	char	sid[32];
+	int	i, id = (int)(intptr_t)arg;
+
+	for (i = 0; i < SYNC_COMMITS; i++) {
+		snprintf(sid, sizeof(sid), "t%d-%d", id, i);
+		if (commit_one(sync_st, sid, true, false) != 0)
+			return ((void *)1);
+	}
+	return (NULL);
+}
+
+START_TEST(test_concurrent_commits_each_wait_for_a_shared_sync)
+{
+	pthread_t	th[SYNC_THREADS];
+	void		*ret;
+	size_t		 n;
+	int		 i;
+
+	sync_st = open_synced("group", STORE_SYNC_META);
+	for (i = 0; i < SYNC_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, sync_committer,
+		    (void *)(intptr_t)i), 0);
+	for (i = 0; i < SYNC_THREADS; i++) {
+		ck_assert_int_eq(pthread_join(th[i], &ret), 0);
+		ck_assert_ptr_null(ret);
+	}
+	ck_assert_uint_eq(store_commit_count(sync_st),
+	    SYNC_THREADS * SYNC_COMMITS);
+	/* Never more syncs than commits; every commit saw one. */
+	ck_assert_uint_ge(store_sync_count(sync_st), 1);
+	ck_assert_uint_le(store_sync_count(sync_st),
+	    SYNC_THREADS * SYNC_COMMITS);
+	{
+		struct store_txn *t;
+
+		ck_assert_int_eq(store_txn_begin(sync_st, false, &t), 0);
+		ck_assert_int_eq(store_session_count(t, &n), 0);
+		store_txn_abort(t);
+	}
+	ck_assert_uint_eq(n, SYNC_THREADS * SYNC_COMMITS);
+	store_close(sync_st);
+	sync_st = NULL;
+}
+END_TEST
+
 START_TEST(test_sync_parse_knows_three_modes)
 {
 	ck_assert_int_eq(store_sync_parse("full"), STORE_SYNC_FULL);
@@ -999,6 +1133,10 @@ store_suite(void)
 	tcase_add_test(tc, test_reopening_keeps_data);
 	tcase_add_test(tc, test_open_creates_missing_directories);
 	tcase_add_test(tc, test_sync_parse_knows_three_modes);
+	tcase_add_test(tc, test_synced_modes_sync_before_commit_returns);
+	tcase_add_test(tc, test_commit_nowait_does_not_sync_unless_it_rings);
+	tcase_add_test(tc, test_sync_none_never_syncs);
+	tcase_add_test(tc, test_concurrent_commits_each_wait_for_a_shared_sync);
 	suite_add_tcase(s, tc);
 
 	return (s);
