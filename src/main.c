@@ -126,7 +126,7 @@ static const struct option_def {
 	{ "log-level", OPT_LOG_LEVEL, 1, "SIO_LOG_LEVEL", "LEVEL",
 	  "error, warn, info or debug (default warn)" },
 	{ "sync", OPT_SYNC, 1, "SIO_SYNC", "MODE",
-	  "full, meta or none: what a commit flushes (default meta)" },
+	  "full, meta or none: what survives a power failure (default full)" },
 	{ "map-size", OPT_MAP_SIZE, 1, "SIO_MAP_SIZE", "MIB",
 	  "LMDB map size, the same for every process (default 1024)" },
 	{ "max-readers", OPT_MAX_READERS, 1, "SIO_MAX_READERS", "N",
@@ -352,7 +352,7 @@ main(int argc, char **argv)
 		.cors_origin = "",
 		.threads = 8,
 		.log_level = "warn",
-		.sync = "meta",
+		.sync = "full",
 		.map_size = 1024,
 		.max_readers = 1024,
 	};
