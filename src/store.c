@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lmdb.h>
 
@@ -47,6 +48,13 @@ struct store {
 	uint64_t	 sync_committed; /* last number given */
 	uint64_t	 sync_durable;	/* every number up to it is synced */
 	bool		 syncing;	/* a leader is in mdb_env_sync() */
+	/*
+	 * The write transaction this process has open (LMDB allows one at
+	 * a time): with full, its commit flushes the meta pages of every
+	 * commit numbered up to writer_seen.
+	 */
+	bool		 writer_open;
+	uint64_t	 writer_seen;
 	uint64_t	 syncs;		/* mdb_env_sync() calls */
 };
 
@@ -76,6 +84,7 @@ struct store_txn {
 	struct store_ring	*rings;
 	size_t			 nrings;
 	size_t			 szrings;
+	uint64_t		 seen;	/* sync_committed at begin (write) */
 };
 
 /* A lease record in "meta". */
@@ -265,8 +274,31 @@ store_txn_begin(struct store *st, bool write, struct store_txn **tp)
 		free(t);
 		return (store_err("txn_begin", rc));
 	}
+	if (write) {
+		/* We hold the writer lock: every numbered commit is done. */
+		pthread_mutex_lock(&st->sync_mtx);
+		st->writer_open = true;
+		st->writer_seen = t->seen = st->sync_committed;
+		pthread_cond_broadcast(&st->sync_cond);
+		pthread_mutex_unlock(&st->sync_mtx);
+	}
 	*tp = t;
 	return (0);
+}
+
+/* The write transaction ended; with full, commit says it flushed. */
+static void
+store_txn_closed(struct store_txn *t, bool flushed)
+{
+	struct store	*st = t->st;
+
+	pthread_mutex_lock(&st->sync_mtx);
+	st->writer_open = false;
+	if (flushed && t->seen > st->sync_durable)
+		st->sync_durable = t->seen;
+	/* Waiters that counted on this commit look again. */
+	pthread_cond_broadcast(&st->sync_cond);
+	pthread_mutex_unlock(&st->sync_mtx);
 }
 
 static void
@@ -291,12 +323,38 @@ store_sync_count(struct store *st)
 static int
 store_sync_wait(struct store *st, uint64_t n)
 {
+	struct timespec	until;
 	uint64_t	target;
 	int		rc = 0;
+	bool		waited = false;
 
 	pthread_mutex_lock(&st->sync_mtx);
 	while (st->sync_durable < n) {
-		if (st->syncing) {
+		if (st->sync == STORE_SYNC_FULL && !waited && !st->syncing &&
+		    !st->writer_open) {
+			/* A writer may be about to take the lock: give it 1 ms. */
+			waited = true;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			while (st->sync_durable < n && !st->syncing &&
+			    !st->writer_open && pthread_cond_timedwait(
+			    &st->sync_cond, &st->sync_mtx, &until) == 0)
+				;
+			continue;
+		}
+		/*
+		 * full: the write transaction open now began after commit
+		 * n; its commit flushes its pages, and our meta page with
+		 * them, before it writes its own meta page.  Under load
+		 * there nearly always is one, and waiting for it saves a
+		 * sync.
+		 */
+		if (st->syncing || (st->sync == STORE_SYNC_FULL &&
+		    st->writer_open && st->writer_seen >= n)) {
 			pthread_cond_wait(&st->sync_cond, &st->sync_mtx);
 			continue;
 		}
@@ -321,16 +379,29 @@ static int
 store_txn_commit_sync(struct store_txn *t, bool wait)
 {
 	struct store	*st = t->st;
-	uint64_t	 n;
+	MDB_envinfo	 info;
+	uint64_t	 n, id = 0;
 	size_t		 i;
 	int		 rc;
 
+	if (t->write)
+		id = mdb_txn_id(t->txn);
 	rc = mdb_txn_commit(t->txn);
 	if (rc != 0) {
+		if (t->write)
+			store_txn_closed(t, false);
 		store_txn_free(t);
 		return (store_err("commit", rc));
 	}
 	if (t->write) {
+		/*
+		 * With MDB_NOMETASYNC, LMDB flushed the data file before it
+		 * wrote our meta page, if the commit wrote anything (an
+		 * empty one writes nothing: the last txnid tells).
+		 */
+		store_txn_closed(t, st->sync == STORE_SYNC_FULL &&
+		    mdb_env_info(st->env, &info) == 0 &&
+		    (uint64_t)info.me_last_txnid >= id);
 		__atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED);
 		pthread_mutex_lock(&st->sync_mtx);
 		n = ++st->sync_committed;
@@ -366,6 +437,8 @@ store_txn_abort(struct store_txn *t)
 	if (t == NULL)
 		return;
 	mdb_txn_abort(t->txn);
+	if (t->write)
+		store_txn_closed(t, false);
 	store_txn_free(t);
 }
 

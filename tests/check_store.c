@@ -1019,12 +1019,16 @@ sync_committer(void *arg)
 
 START_TEST(test_concurrent_commits_each_wait_for_a_shared_sync)
 {
+	static const enum store_sync modes[] = {
+		STORE_SYNC_META, STORE_SYNC_FULL
+	};
 	pthread_t	th[SYNC_THREADS];
 	void		*ret;
 	size_t		 n;
 	int		 i;
 
-	sync_st = open_synced("group", STORE_SYNC_META);
+	sync_st = open_synced(_i == 0 ? "group-meta" : "group-full",
+	    modes[_i]);
 	for (i = 0; i < SYNC_THREADS; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, sync_committer,
 		    (void *)(intptr_t)i), 0);
@@ -1136,7 +1140,8 @@ store_suite(void)
 	tcase_add_test(tc, test_synced_modes_sync_before_commit_returns);
 	tcase_add_test(tc, test_commit_nowait_does_not_sync_unless_it_rings);
 	tcase_add_test(tc, test_sync_none_never_syncs);
-	tcase_add_test(tc, test_concurrent_commits_each_wait_for_a_shared_sync);
+	tcase_add_loop_test(tc,
+	    test_concurrent_commits_each_wait_for_a_shared_sync, 0, 2);
 	suite_add_tcase(s, tc);
 
 	return (s);
