@@ -129,33 +129,61 @@ front_read_body(struct http_request *req, size_t max, struct buf *body)
 }
 
 /*
- * The head of libfcgi's private FCGX_Stream_Data (fcgiapp.c, the same
- * since 2.4.0): where the bytes read from the connection but not yet
- * delivered end.  Only read, and only trusted when it is consistent
- * with the public stream pointers.
+ * libfcgi's private FCGX_Stream_Data (fcgiapp.c; the same since 2.4.0,
+ * and mirrored the same way by other FastCGI servers to find their
+ * socket): what was read from the connection but not yet delivered,
+ * and where the current record stands.  Only read, and only trusted
+ * when it agrees with the public stream pointers.
  */
 struct front_stream_data {
 	unsigned char	*buff;
 	int		 bufflen;
 	unsigned char	*mbuff;
-	unsigned char	*buffstop;
+	unsigned char	*buffstop;	/* end of the bytes read */
+	int		 type;
+	int		 eorstop;
+	int		 skip;
+	int		 contentlen;	/* content of the record still unread */
+	int		 paddinglen;	/* its padding still unread */
 };
 
+#define FRONT_FCGI_STDIN	5	/* the FastCGI record type */
+
 /*
- * True when refilling the stream of fr cannot block: libfcgi still
- * holds unread bytes from the connection, or the connection has some.
+ * True when refilling the stream of fr cannot block: libfcgi's buffer
+ * already holds the next content byte or the end of stdin (after the
+ * current record's padding and the next record's header), or the
+ * connection has bytes to read (a front server writes each record
+ * whole, so the rest of one follows at once).
  */
 static bool
 front_stdin_is_ready(struct front_req *fr)
 {
 	FCGX_Stream			*in = fr->fcgx.in;
 	const struct front_stream_data	*d = in->data;
+	const unsigned char		*p;
 	struct pollfd			 pfd;
+	size_t				 rem, clen;
 
 	if (d != NULL && d->buff != NULL && d->bufflen > 0 &&
 	    d->buff <= in->rdNext && in->rdNext <= d->buffstop &&
-	    d->buffstop <= d->buff + d->bufflen && in->rdNext < d->buffstop)
-		return (true);
+	    d->buffstop <= d->buff + d->bufflen && d->contentlen >= 0 &&
+	    d->paddinglen >= 0) {
+		p = in->rdNext;
+		rem = (size_t)(d->buffstop - p);
+		if (d->contentlen > 0) {
+			if (rem > 0)
+				return (true);
+		} else if ((size_t)d->paddinglen <= rem) {
+			p += d->paddinglen;
+			rem -= (size_t)d->paddinglen;
+			if (rem >= 8 && p[1] == FRONT_FCGI_STDIN) {
+				clen = ((size_t)p[4] << 8) | p[5];
+				if (clen == 0 || rem > 8)
+					return (true);
+			}
+		}
+	}
 	pfd.fd = fr->fcgx.ipcFd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;

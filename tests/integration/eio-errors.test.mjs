@@ -108,6 +108,37 @@ test('Origin with a control character -> code 3, checked after transport and bef
   assert.equal(ok.text[0], '0');
 });
 
+test('a POST whose body streams is handled once it is complete (direct FastCGI)', async () => {
+  const sock = path.join(srv.dir, 'sio-fcgi.sock');
+  const s = await Session.open(srv.url);
+  const u = new URL(s.url());
+  const r = await fcgiRequest(sock, {
+    method: 'POST', url: u.pathname + u.search, body: '4streamed',
+    headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, bodyDelay: 300,
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.text, 'ok');
+  assert.deepEqual(await s.messages(), ['4streamed']);
+});
+
+test('a second POST while a streaming one is read -> 400 empty, session closed (direct FastCGI)', async () => {
+  const sock = path.join(srv.dir, 'sio-fcgi.sock');
+  const s = await Session.open(srv.url);
+  const u = new URL(s.url());
+  const headers = { 'Content-Type': 'text/plain;charset=UTF-8' };
+  const first = fcgiRequest(sock, {
+    method: 'POST', url: u.pathname + u.search, body: '4first', headers, bodyDelay: 1000,
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  // Its body is whole: one transaction, which still sees the first in flight.
+  const second = await fcgiRequest(sock, { method: 'POST', url: u.pathname + u.search, body: '4second', headers });
+  assert.equal(second.status, 400, second.text);
+  assert.equal(second.body.length, 0, `empty body, got ${JSON.stringify(second.text)}`);
+  const f = await first;
+  assert.notEqual(f.status, 200, `the first POST after the close: ${f.status} ${f.text}`);
+  await assertClosed(s);
+});
+
 test('PUT with a known sid -> 500 with an empty body, session kept', async () => {
   const s = await Session.open(srv.url);
   const r = await request('PUT', s.url(), { body: '4x' });

@@ -5,7 +5,9 @@
 //   -> {status, headers, body (Buffer), text}
 //
 // url is a path with query ("/engine.io/?EIO=4&..."); headers become
-// HTTP_* parameters, as lighttpd builds them.
+// HTTP_* parameters, as lighttpd builds them.  With bodyDelay (ms) the
+// body streams, as behind a front that does not buffer it: the first
+// half goes with the params, the rest bodyDelay ms later.
 
 import net from 'node:net';
 
@@ -52,7 +54,7 @@ function chunked(type, id, data) {
   return out;
 }
 
-export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body, timeout = 10000 } = {}) {
+export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body, bodyDelay = 0, timeout = 10000 } = {}) {
   const u = new URL(url, 'http://127.0.0.1/');
   const data = body === undefined ? Buffer.alloc(0)
     : (Buffer.isBuffer(body) ? body : Buffer.from(String(body), 'utf8'));
@@ -80,11 +82,15 @@ export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body,
   const id = 1;
   const begin = Buffer.alloc(8);
   begin.writeUInt16BE(FCGI_RESPONDER, 0);
-  const msg = Buffer.concat([
+  const head = [
     record(FCGI_BEGIN_REQUEST, id, begin),
     ...chunked(FCGI_PARAMS, id, encodeParams(params)),
-    ...chunked(FCGI_STDIN, id, data),
-  ]);
+  ];
+  const half = bodyDelay > 0 ? Math.floor(data.length / 2) : data.length;
+  const msg = Buffer.concat([...head,
+    ...(half > 0 ? [record(FCGI_STDIN, id, data.subarray(0, half))] : []),
+    ...(bodyDelay > 0 ? [] : [record(FCGI_STDIN, id)])]);
+  const rest = bodyDelay > 0 ? Buffer.concat(chunked(FCGI_STDIN, id, data.subarray(half))) : null;
 
   return new Promise((resolve, reject) => {
     const sock = net.connect(sockPath);
@@ -114,7 +120,10 @@ export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body,
       const b = out.subarray(end + sepLen);
       resolve({ status, headers: headersOut, body: b, text: b.toString('utf8') });
     };
-    sock.on('connect', () => sock.write(msg));
+    sock.on('connect', () => {
+      sock.write(msg);
+      if (rest !== null) setTimeout(() => { if (!done) sock.write(rest); }, bodyDelay);
+    });
     sock.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
       while (buf.length >= 8) {
