@@ -782,9 +782,9 @@ eio_post_check(struct eio *e, struct eio_ctx *ctx, struct store_session *s,
  * Handle the body of a POST (rc: how reading it went) in the open
  * transaction of ctx, commit, and answer.  marked: the POST was marked
  * in flight by an earlier transaction, which must be undone if this one
- * is rolled back.
+ * is rolled back.  Returns the storage error that rolled it back, or 0.
  */
-static void
+static int
 eio_post_apply(struct eio *e, struct eio_ctx *ctx, const struct eio_handler *h,
     const struct buf *body, int rc, bool marked, uint64_t token,
     struct http_response *resp)
@@ -796,13 +796,13 @@ eio_post_apply(struct eio *e, struct eio_ctx *ctx, const struct eio_handler *h,
 
 	if (rc == -EMSGSIZE) {
 		eio_close_answer(ctx, resp, 413);
-		return;
+		return (0);
 	}
 	if (rc != 0) {
 		/* The client went away mid-body: forget the POST. */
 		if (eio_ctx_commit(ctx, resp) == 0)
 			eio_answer_empty(resp, 400);
-		return;
+		return (0);
 	}
 
 	buf_init(&bin);
@@ -830,17 +830,18 @@ eio_post_apply(struct eio *e, struct eio_ctx *ctx, const struct eio_handler *h,
 		eio_answer_failure(resp, rc);
 		if (marked)
 			eio_post_unmark(e, ctx->sid, token);
-		return;
+		return (rc);
 	}
-	if (eio_ctx_commit(ctx, resp) != 0) {
+	if ((n = eio_ctx_commit(ctx, resp)) != 0) {
 		if (marked)
 			eio_post_unmark(e, ctx->sid, token);
-		return;
+		return (n);
 	}
 	if (rc == -EPROTO)
 		eio_answer_error(resp, EIO_ERR_BAD_REQUEST);
 	else
 		eio_answer_ok(resp);
+	return (0);
 }
 
 /*
@@ -886,9 +887,25 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 		goto drain;
 	if (ready != 0) {
 		/* The body is in hand: one transaction does it all. */
-		eio_post_apply(e, &ctx, h, &body, ready == 1 ? 0 : ready,
-		    false, token, resp);
-		goto out;
+		if (eio_post_apply(e, &ctx, h, &body, ready == 1 ? 0 : ready,
+		    false, token, resp) != -ENOSPC || ready != 1)
+			goto out;
+		/*
+		 * The map is full.  LMDB reuses the pages a commit freed
+		 * only from the second commit after it, so when the GET
+		 * before us trimmed a batch, the packets fit one commit
+		 * later: take the two-step path, whose mark is that commit.
+		 */
+		now = e->cfg.clock();
+		if ((rc = eio_ctx_open(e, &ctx, sid, &s, now)) != 0) {
+			if (rc == -ENOENT)
+				eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+			else
+				eio_answer_failure(resp, rc);
+			goto out;
+		}
+		if (!eio_post_check(e, &ctx, &s, endpoint, req, now, resp))
+			goto out;
 	}
 	s.post_instance = self;
 	s.post_token = token;
@@ -896,8 +913,8 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 	if (eio_ctx_commit(&ctx, resp) != 0)
 		goto drain;
 
-	/* The body, with no transaction open. */
-	rc = req->read_body(req, e->cfg.max_payload, &body);
+	/* The body, with no transaction open (unless it is in hand). */
+	rc = ready == 1 ? 0 : req->read_body(req, e->cfg.max_payload, &body);
 
 	/* Second transaction: handle every packet. */
 	now = e->cfg.clock();
@@ -919,7 +936,7 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 	s.post_instance = 0;
 	s.post_token = 0;
 	s.post_started = 0;
-	eio_post_apply(e, &ctx, h, &body, rc, true, token, resp);
+	(void)eio_post_apply(e, &ctx, h, &body, rc, true, token, resp);
 	goto out;
 
 drain:

@@ -15,6 +15,7 @@
 
 #include <check.h>
 
+#include "bell.h"
 #include "buf.h"
 #include "eio.h"
 #include "http.h"
@@ -975,6 +976,48 @@ START_TEST(test_streaming_post_marks_in_flight_then_handles_packets)
 }
 END_TEST
 
+START_TEST(test_post_fits_again_right_after_a_get_freed_the_map)
+{
+	struct eio_config	 ecfg = testutil_eio_config();
+	struct testutil_req	 f;
+	struct eio_wait		 w;
+	struct http_response	*resp = &r_test;
+	char			 sid[32];
+	size_t			 len = 300000;
+	int			 i;
+
+	/* The fixture's server again, over a 1 MiB map. */
+	testutil_eio_free(e);
+	store_close(st);
+	st = testutil_store_open(bell_self(), 1024 * 1024);
+	e = testutil_eio_new(&ecfg, st, "/engine.io");
+	eio_add_handler(e, &app);
+
+	big = malloc(len);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'a', len);
+	big[0] = '4';
+	testutil_handshake(sid);
+	for (i = 0; i < 10; i++) {
+		if (testutil_post_typed(sid, big, len, "text/plain",
+		    resp) != 200)
+			break;
+	}
+	ck_assert_int_eq(resp->status, 507);
+	ck_assert_int_ge(i, 1);
+	/* The batch goes out; the next GET trims it and is held. */
+	testutil_get_done(sid, &r_helper);
+	ck_assert_int_eq(r_helper.status, 200);
+	get_held(&f, sid, &w);
+	/*
+	 * One commit after the trim: LMDB cannot reuse its pages yet,
+	 * but the POST must fit anyway.
+	 */
+	ck_assert_int_eq(testutil_post_typed(sid, big, len, "text/plain",
+	    resp), 200);
+}
+END_TEST
+
 START_TEST(test_octet_stream_post_is_400_and_closes)
 {
 	struct http_response	*resp = &r_test;
@@ -1349,6 +1392,8 @@ eio_suite(void)
 	tcase_add_test(tc, test_post_with_body_at_hand_is_one_write_transaction);
 	tcase_add_test(tc,
 	    test_streaming_post_marks_in_flight_then_handles_packets);
+	tcase_add_test(tc,
+	    test_post_fits_again_right_after_a_get_freed_the_map);
 	tcase_add_test(tc, test_octet_stream_post_is_400_and_closes);
 	tcase_add_test(tc,
 	    test_announced_body_over_max_payload_is_413_and_closes);
