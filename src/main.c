@@ -22,6 +22,7 @@
 #include "front.h"
 #include "log.h"
 #include "sio.h"
+#include "sio_packet.h"
 #include "store.h"
 #include "sweep.h"
 
@@ -42,6 +43,10 @@ struct options {
 	long long	 chat_retention;	/* days */
 	long long	 chat_session_days;
 	long long	 chat_max_tabs;
+	long long	 chat_max_username;
+	long long	 chat_max_content;
+	long long	 max_json_depth;
+	long long	 max_attachments;
 	long long	 max_sessions;
 	long long	 max_queue;
 	const char	*cors_origin;
@@ -66,6 +71,10 @@ enum {
 	OPT_CHAT_RETENTION,
 	OPT_CHAT_SESSION_DAYS,
 	OPT_CHAT_MAX_TABS,
+	OPT_CHAT_MAX_USERNAME,
+	OPT_CHAT_MAX_CONTENT,
+	OPT_MAX_JSON_DEPTH,
+	OPT_MAX_ATTACHMENTS,
 	OPT_MAX_SESSIONS,
 	OPT_MAX_QUEUE,
 	OPT_CORS_ORIGIN,
@@ -115,6 +124,15 @@ static const struct option_def {
 	  "chat: days an unused session is kept (default 30)" },
 	{ "chat-max-tabs", OPT_CHAT_MAX_TABS, 1, "SIO_CHAT_MAX_TABS", "N",
 	  "chat: connections one user may have at once (default 32)" },
+	{ "chat-max-username", OPT_CHAT_MAX_USERNAME, 1,
+	  "SIO_CHAT_MAX_USERNAME", "N",
+	  "chat: characters of a username (default 32)" },
+	{ "chat-max-content", OPT_CHAT_MAX_CONTENT, 1, "SIO_CHAT_MAX_CONTENT",
+	  "BYTES", "chat: bytes of a message (default 10000)" },
+	{ "max-json-depth", OPT_MAX_JSON_DEPTH, 1, "SIO_MAX_JSON_DEPTH", "N",
+	  "arrays and objects nested in a packet (default 32, at most 256)" },
+	{ "max-attachments", OPT_MAX_ATTACHMENTS, 1, "SIO_MAX_ATTACHMENTS",
+	  "N", "binary attachments of a packet (default 10, at most 64)" },
 	{ "max-sessions", OPT_MAX_SESSIONS, 1, "SIO_MAX_SESSIONS", "N",
 	  "sessions before handshakes get 503, 0 = no limit (default 100000)" },
 	{ "max-queue", OPT_MAX_QUEUE, 1, "SIO_MAX_QUEUE", "N",
@@ -215,6 +233,20 @@ set_option(struct options *o, const struct option_def *d, const char *v)
 		break;
 	case OPT_CHAT_MAX_TABS:
 		o->chat_max_tabs = parse_number(d->name, v, 1, 100000);
+		break;
+	case OPT_CHAT_MAX_USERNAME:
+		o->chat_max_username = parse_number(d->name, v, 1, 10000);
+		break;
+	case OPT_CHAT_MAX_CONTENT:
+		o->chat_max_content = parse_number(d->name, v, 1, 1LL << 30);
+		break;
+	case OPT_MAX_JSON_DEPTH:
+		o->max_json_depth = parse_number(d->name, v, 1,
+		    SIO_JSON_DEPTH_CAP);
+		break;
+	case OPT_MAX_ATTACHMENTS:
+		o->max_attachments = parse_number(d->name, v, 1,
+		    SIO_ATTACHMENTS_CAP);
 		break;
 	case OPT_MAX_SESSIONS:
 		o->max_sessions = parse_number(d->name, v, 0, INT_MAX);
@@ -355,6 +387,10 @@ main(int argc, char **argv)
 		.sync = "meta",
 		.map_size = 1024,
 		.max_readers = 1024,
+		.chat_max_username = CHAT_USERNAME_MAX,
+		.chat_max_content = CHAT_CONTENT_MAX,
+		.max_json_depth = SIO_JSON_DEPTH,
+		.max_attachments = SIO_MAX_ATTACHMENTS,
 	};
 	struct store_config	 sc;
 	struct eio_config	 ec;
@@ -394,6 +430,10 @@ main(int argc, char **argv)
 		    o.cors_origin);
 		return (2);
 	}
+
+	/* Checked by parse_number: cannot fail. */
+	(void)sio_packet_set_limits((int)o.max_json_depth,
+	    (size_t)o.max_attachments);
 
 	memset(&sc, 0, sizeof(sc));
 	sc.path = o.db;
@@ -454,6 +494,8 @@ main(int argc, char **argv)
 		chc.retention = o.chat_retention * 24 * 3600 * 1000;
 		chc.session_ttl = o.chat_session_days * 24 * 3600 * 1000;
 		chc.max_tabs = (size_t)o.chat_max_tabs;
+		chc.max_username = (size_t)o.chat_max_username;
+		chc.max_content = (size_t)o.chat_max_content;
 		sio = sio_new(&sioc, "/socket.io", chat_namespaces(&chc));
 		eio_add_handler(e, sio_eio_handler(sio));
 	} else {
