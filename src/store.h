@@ -45,6 +45,14 @@ struct store_config {
 /* Open (creating when missing) the environment.  Returns 0 or -errno. */
 int	store_open(const struct store_config *, struct store **);
 void	store_close(struct store *);
+/*
+ * Free the reader slots of processes that died inside a read transaction
+ * (they would fill the table, MDB_READERS_FULL, and keep old pages from
+ * reuse); logs a warning with their number when there were any.  Returns
+ * that number or -errno.  store_open() does it once; call it again from
+ * time to time (the sweep does).
+ */
+int	store_reader_check(struct store *);
 /* Parse "full", "meta" or "none"; -1 when none of them. */
 int	store_sync_parse(const char *);
 

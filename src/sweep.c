@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
@@ -62,9 +63,14 @@ sweep_main(void *arg)
 		if (sw->stop)
 			break;
 		pthread_mutex_unlock(&sw->lock);
+		/*
+		 * In every process, lease or not: slots left by a killed
+		 * process could keep the lease itself from being read.
+		 */
+		store_reader_check(sw->st);
 		rc = sweep_run(sw->e, sw->st, eio_now(), sw->period);
 		if (rc < 0)
-			log_warnx("sweep: pass failed (%d)", rc);
+			log_warnx("sweep: pass failed: %s", strerror(-rc));
 		else if (rc > 0)
 			log_debug("sweep: %d sessions looked at", rc);
 		pthread_mutex_lock(&sw->lock);
