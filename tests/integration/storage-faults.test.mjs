@@ -1,7 +1,19 @@
-// Storage faults: a full LMDB map gives a clear answer, loses nothing that
-// was committed, keeps the session, and service resumes once space is
-// freed; a database path that cannot be a directory stops the server at
-// start with a clear message.
+// Storage faults (docs/deploy.md, "Storage faults"): a full LMDB map, a
+// full disk, a read-only or missing database directory, a stale lock file
+// and reader slots left by killed processes.  Each gives a clear error at
+// start or a clear error answer and a log line, never a crash or a damaged
+// environment; nothing committed is lost and service resumes once the
+// cause is gone.
+//
+// A full disk and a file system that turns read-only are injected with an
+// LD_PRELOAD shim (c/fault_shim.c): while a control file exists, the
+// writes and syncs of sio-fcgi on data.mdb fail with ENOSPC or EROFS.
+// We chose it over filling a small tmpfs because it needs no privilege
+// (mounting needs CAP_SYS_ADMIN, which CI containers may lack, and a
+// test that dies would leave the mount behind), it starts and stops the
+// fault at an exact moment, and it can fail fsync alone, which a tmpfs
+// never does.  Permissions are real: as root (CI) the server is run as
+// nobody through setpriv, since root ignores them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,14 +21,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, BIN } from './lib/server.mjs';
-import { Session, decode } from './lib/eio.mjs';
+import { Session, decode, sleep } from './lib/eio.mjs';
+import { buildHelpers, dumpDb, readerPids, unprivileged, holdReader, waitExit } from './lib/faults.mjs';
 
 let srv;
 before(async () => {
   // A 1 MiB map holds about three 300 kB messages.
   srv = await startServer({ args: ['--app', 'echo', '--map-size', '1', '--ping-interval', '60000'] });
 });
-after(async () => { await srv?.stop(); });
+after(async () => {
+  await srv?.stop();
+  buildHelpers().rm();
+});
 
 test('a full map: 507 "storage full", the session stays, committed data intact, service resumes', async () => {
   const s = await Session.open(srv.url);
@@ -59,5 +75,125 @@ test('a --db path that is a file stops the server at start with a clear message'
     assert.match(r.stderr, /store: cannot (create|open) .*not-a-dir/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A server whose writes on data.mdb fail while the returned control file
+// exists (c/fault_shim.c).
+async function startFaultyServer() {
+  const { shim, dir } = buildHelpers();
+  const ctl = path.join(dir, `fault-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const s = await startServer({
+    args: ['--app', 'echo', '--ping-interval', '60000'],
+    env: { LD_PRELOAD: shim, FAULT_SHIM_CONTROL: ctl },
+  });
+  return { srv: s, ctl };
+}
+
+// Three sessions post numbered messages as fast as they can, and a fourth
+// holds a GET, while the fault named by `fault` (the control file's
+// contents) lasts 400 ms.  During it, a GET, a handshake and a POST must
+// get `status` `text`.  Afterwards every message that got 200 must be
+// queued, in order, and no other; the held GET and new traffic must work.
+// Returns the number of failed requests.
+async function faultWindow(s, ctl, fault, status, text) {
+  const sessions = await Promise.all([0, 1, 2].map(() => Session.open(s.url)));
+  const held = await Session.open(s.url);
+  const heldGet = held.get({ timeout: 20000 }).catch((err) => ({ status: 0, text: String(err) }));
+  await sleep(100);
+  const acked = sessions.map(() => []);
+  const failed = [];
+  let stop = false;
+  // A session stops posting at its first failure: a POST whose body was
+  // read before the fault began but whose packets could not be stored
+  // leaves its in-flight mark (removing it needs a commit too), and the
+  // next POST within the body timeout would be taken for an overlapping
+  // one (docs/deploy.md, "Storage faults").
+  const loops = sessions.map(async (sess, k) => {
+    for (let i = 0; !stop; i++) {
+      const msg = `4s${k}m${i}`;
+      const r = await sess.post(msg);
+      if (r.status === 200) acked[k].push(msg);
+      else {
+        failed.push(`${r.status} ${r.text}`);
+        break;
+      }
+    }
+  });
+  await sleep(150);
+  fs.writeFileSync(ctl, `${fault}\n`);
+  await sleep(50);
+  const during = [
+    await sessions[0].get(),
+    await Session.open(s.url).then(() => ({ status: 200, text: 'a handshake went through' }),
+      (err) => ({ status: Number(/failed: (\d+)/.exec(err.message)?.[1]), text: err.message.replace(/^handshake failed: \d+ /, '') })),
+    await held.post('4lost'),
+  ];
+  await sleep(300);
+  fs.rmSync(ctl);
+  await sleep(150);
+  stop = true;
+  await Promise.all(loops);
+
+  for (const r of during) assert.deepEqual([r.status, r.text], [status, text], 'an answer during the fault');
+  assert.ok(failed.length > 0, 'some POSTs of the traffic failed');
+  for (const f of failed) assert.equal(f, `${status} ${text}`);
+  for (let k = 0; k < sessions.length; k++) {
+    assert.ok(acked[k].length > 0, `session ${k} got POSTs through`);
+    const r = await sessions[k].get();
+    assert.equal(r.status, 200, `session ${k} after the fault: ${r.status} ${r.text}`);
+    assert.deepEqual(decode(r.text), acked[k], `session ${k}: exactly what was acknowledged, in order`);
+  }
+  const p = await held.post('4back');
+  assert.equal(p.status, 200, `POST after the fault: ${p.status} ${p.text}`);
+  const h = await heldGet;
+  assert.equal(h.status, 200);
+  assert.deepEqual(decode(h.text), ['4back'], 'the GET held across the fault');
+  const fresh = await Session.open(s.url);
+  const q = await fresh.post('4again');
+  assert.equal(q.status, 200);
+  assert.deepEqual(decode((await fresh.get()).text), ['4again']);
+  return failed.length + during.length;
+}
+
+// The log lines that report failed storage operations.
+const storeLines = (log, re) => log.split('\n').filter((l) => re.test(l));
+
+test('a full disk while serving: 507, a log line naming the cause, nothing committed lost, sessions kept, service resumes', async () => {
+  const { srv: s, ctl } = await startFaultyServer();
+  try {
+    const pid = s.pids()['sio-fcgi'];
+    // Writes of pages fail, as on a disk with no free block.
+    const n1 = await faultWindow(s, ctl, 'ENOSPC', 507, 'storage full\n');
+    // Only fsync fails: a file system that allocates blocks late reports
+    // the full disk there.  The commit must still fail, not half-happen.
+    const n2 = await faultWindow(s, ctl, 'ENOSPC sync', 507, 'storage full\n');
+    const log = s.logText();
+    assert.match(log, /fault_shim: pwrite on data\.mdb/, 'the shim failed page writes');
+    assert.match(log, /fault_shim: fdatasync on data\.mdb/, 'the shim failed syncs');
+    const lines = storeLines(log, /error: store: \w+: No space left on device$/);
+    // One per failed request, and one per failed commit of the sweep's
+    // lease or of taking a failed POST's mark away.
+    assert.ok(lines.length >= n1 + n2, `a log line per failed request (${lines.length} < ${n1 + n2})`);
+    assert.doesNotMatch(log, /MDB_PANIC|fatal|assert/i);
+    assert.equal(s.pids()['sio-fcgi'], pid);
+    assert.ok(!(await import('./lib/server.mjs')).processGone(pid), 'the daemon is still running');
+    const dump = dumpDb(s.db);
+    assert.match(dump, /database=sessions/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a file system that turns read-only while serving: 503, a log line, service resumes when writable', async () => {
+  const { srv: s, ctl } = await startFaultyServer();
+  try {
+    const n = await faultWindow(s, ctl, 'EROFS', 503, 'storage unavailable\n');
+    const lines = storeLines(s.logText(), /error: store: \w+: Read-only file system$/);
+    assert.ok(lines.length >= n, `a log line per failed request (${lines.length} < ${n})`);
+    assert.doesNotMatch(s.logText(), /MDB_PANIC|fatal|assert/i);
+    dumpDb(s.db);
+  } finally {
+    await s.stop();
   }
 });
