@@ -197,3 +197,51 @@ test('a file system that turns read-only while serving: 503, a log line, service
     await s.stop();
   }
 });
+
+test('reader slots left by killed processes are cleared and logged; the server keeps answering', async () => {
+  const { staleReader } = buildHelpers();
+  const MAX = 8;
+  const s = await startServer({ args: ['--app', 'echo', '--ping-interval', '60000', '--ping-timeout', '2000', '--max-readers', String(MAX)] });
+  const holders = [];
+  try {
+    const sess = await Session.open(s.url);
+    // Fill the reader table with processes that each hold a read
+    // transaction; the one after the last free slot is refused.
+    for (let i = 0; i <= MAX; i++) {
+      const h = await holdReader(staleReader, s.db, MAX);
+      if (!h.ready) {
+        assert.match(h.err, /MDB_READERS_FULL/, 'refused for a full reader table');
+        break;
+      }
+      holders.push(h.child);
+    }
+    assert.equal(holders.length, MAX, 'every slot was taken');
+    // Requests use write transactions, which need no slot: they go on.
+    assert.equal((await sess.post('4full')).status, 200);
+    assert.deepEqual(decode((await sess.get()).text), ['4full']);
+    // A read transaction gets a clear error while the holders live.
+    const stats = spawnSync(BIN, ['--stats', '--db', s.db], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(stats.status, 1, stats.stdout);
+    assert.match(stats.stderr, /store: txn_begin: MDB_READERS_FULL/);
+    // Killed inside their transactions, they leave their slots behind.
+    const pids = holders.map((c) => c.pid);
+    for (const c of holders) c.kill('SIGKILL');
+    await Promise.all(holders.map(waitExit));
+    // The sweep (every 500 ms here) frees them and says so.
+    let cleared = 0;
+    for (let t = 0; t < 40 && cleared < MAX; t++) {
+      await sleep(100);
+      cleared = [...s.logText().matchAll(/store: cleared (\d+) stale reader slots? /g)]
+        .reduce((n, m) => n + Number(m[1]), 0);
+    }
+    assert.equal(cleared, MAX, `log:\n${s.logText()}`);
+    const left = readerPids(s.db).filter((p) => pids.includes(p));
+    assert.deepEqual(left, [], 'no slot of a killed process is left');
+    assert.match(s.stats(), /^sessions 1$/m);
+    assert.equal((await sess.post('4after')).status, 200);
+    assert.deepEqual(decode((await sess.get()).text), ['4after']);
+  } finally {
+    for (const c of holders) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await s.stop();
+  }
+});

@@ -5,7 +5,7 @@
 // scripts/setup (build-essential, lmdb-utils, util-linux); a missing one
 // makes the test fail, never skip.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,8 +38,12 @@ export function dumpDb(db) {
 }
 
 // The pids in the reader table (mdb_stat -r), without clearing stale ones.
+// (mdb_stat -r exits 1 even when it printed the table.)
 export function readerPids(db) {
-  const out = execFileSync('mdb_stat', ['-r', db], { encoding: 'utf8', timeout: 10000 });
+  const r = spawnSync('mdb_stat', ['-r', db], { encoding: 'utf8', timeout: 10000 });
+  const out = r.stdout ?? '';
+  if (!out.includes('Reader Table Status'))
+    throw new Error(`mdb_stat -r ${db}: ${r.error ?? r.stderr}`);
   const pids = [];
   for (const line of out.split('\n')) {
     const m = /^\s*(\d+)\s+[0-9a-f]+\s+(\d+|-)\s*$/.exec(line);
