@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, BIN } from './lib/server.mjs';
+import { startServer, BIN, freePort, processGone } from './lib/server.mjs';
 import { Session, decode, sleep } from './lib/eio.mjs';
 import { buildHelpers, dumpDb, readerPids, unprivileged, holdReader, waitExit } from './lib/faults.mjs';
 
@@ -177,7 +177,7 @@ test('a full disk while serving: 507, a log line naming the cause, nothing commi
     assert.ok(lines.length >= n1 + n2, `a log line per failed request (${lines.length} < ${n1 + n2})`);
     assert.doesNotMatch(log, /MDB_PANIC|fatal|assert/i);
     assert.equal(s.pids()['sio-fcgi'], pid);
-    assert.ok(!(await import('./lib/server.mjs')).processGone(pid), 'the daemon is still running');
+    assert.ok(!processGone(pid), 'the daemon is still running');
     const dump = dumpDb(s.db);
     assert.match(dump, /database=sessions/);
   } finally {
@@ -243,5 +243,102 @@ test('reader slots left by killed processes are cleared and logged; the server k
   } finally {
     for (const c of holders) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await s.stop();
+  }
+});
+
+// Run sio-fcgi with args as a user to whom permissions apply; returns
+// spawnSync's result.  A daemon that cannot open its database exits at
+// once, so the timeout only catches one that wrongly starts.
+function runAs(user, args) {
+  const argv = [...user.prefix, BIN, ...args];
+  return spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 10000 });
+}
+
+// A database with one session in it, in a fresh directory owned by user.
+async function dbWithSession(user) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sio-db-'));
+  const db = path.join(dir, 'db');
+  const s = await startServer({ args: ['--app', 'echo', '--db', db] });
+  try {
+    await Session.open(s.url);
+  } finally {
+    await s.stop();
+  }
+  for (const p of [dir, db, path.join(db, 'data.mdb'), path.join(db, 'lock.mdb')])
+    fs.chownSync(p, user.uid, user.gid);
+  return { dir, db };
+}
+
+test('a read-only database: a clear error at start and exit status 1; once writable, it starts with its data', async () => {
+  const user = unprivileged();
+  const { dir, db } = await dbWithSession(user);
+  const data = path.join(db, 'data.mdb');
+  const lock = path.join(db, 'lock.mdb');
+  const port = String(await freePort());
+  try {
+    const cases = [
+      ['data.mdb read-only', () => fs.chmodSync(data, 0o400), () => fs.chmodSync(data, 0o600)],
+      ['lock.mdb read-only', () => fs.chmodSync(lock, 0o400), () => fs.chmodSync(lock, 0o600)],
+      // LMDB must create lock.mdb, and the directory does not let it.
+      ['directory read-only, lock.mdb gone', () => { fs.rmSync(lock); fs.chmodSync(db, 0o500); },
+        () => fs.chmodSync(db, 0o700)],
+    ];
+    for (const [what, breakIt, fixIt] of cases) {
+      breakIt();
+      // A daemon, as the web server would start it, and --stats.
+      const d = runAs(user, ['--listen', `127.0.0.1:${port}`, '--db', db]);
+      assert.equal(d.status, 1, `${what}: daemon exit status ${d.status} ${d.signal ?? ''}: ${d.stderr}`);
+      assert.match(d.stderr, /error: store: cannot open .*: Permission denied \(the directory and its files must be writable by the user sio-fcgi runs as\)/, what);
+      const r = runAs(user, ['--stats', '--db', db]);
+      assert.equal(r.status, 1, `${what}: --stats: ${r.stderr}`);
+      assert.match(r.stderr, /cannot open .*Permission denied/, what);
+      fixIt();
+      const ok = runAs(user, ['--stats', '--db', db]);
+      assert.equal(ok.status, 0, `${what}, fixed: ${ok.stderr}`);
+      assert.equal(ok.stdout, 'sessions 1\n', `${what}: the data is intact`);
+    }
+    // A read-only directory whose files are there and writable is fine:
+    // LMDB creates nothing then.
+    fs.chmodSync(db, 0o500);
+    const r = runAs(user, ['--stats', '--db', db]);
+    assert.equal(r.status, 0, r.stderr);
+    fs.chmodSync(db, 0o700);
+    dumpDb(db);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a missing database directory is created (0700, with its parents); one that cannot be created is a clear error', () => {
+  const user = unprivileged();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sio-db-'));
+  fs.chownSync(dir, user.uid, user.gid);
+  try {
+    const db = path.join(dir, 'a', 'b', 'db');
+    const r = runAs(user, ['--stats', '--db', db]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'sessions 0\n');
+    for (const p of [path.join(dir, 'a'), path.join(dir, 'a', 'b'), db])
+      assert.equal(fs.statSync(p).mode & 0o777, 0o700, p);
+    // A parent the user cannot write to.
+    const locked = path.join(dir, 'locked');
+    fs.mkdirSync(locked, { mode: 0o500 });
+    fs.chownSync(locked, user.uid, user.gid);
+    const bad = path.join(locked, 'db');
+    const e = runAs(user, ['--stats', '--db', bad]);
+    assert.equal(e.status, 1, e.stderr);
+    assert.match(e.stderr, /error: store: cannot create .*locked\/db: Permission denied \(the directory and its files must be writable/);
+    assert.ok(!fs.existsSync(bad));
+    // Made writable, the same command works.
+    fs.chmodSync(locked, 0o700);
+    const ok = runAs(user, ['--stats', '--db', bad]);
+    assert.equal(ok.status, 0, ok.stderr);
+    // A parent that is a file.
+    fs.writeFileSync(path.join(dir, 'file'), 'x');
+    const f = runAs(user, ['--stats', '--db', path.join(dir, 'file', 'db')]);
+    assert.equal(f.status, 1, f.stderr);
+    assert.match(f.stderr, /error: store: cannot create .*file\/db: Not a directory/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
