@@ -514,11 +514,14 @@ main(int argc, char **argv)
 		period = 25;
 	if (period > 1000)
 		period = 1000;
-	sw = sweep_start(e, st, period);
+	/* A broken store stops the process, for a new one to replace it. */
+	sw = sweep_start(e, st, period, front_shutdown);
 	log_info("serving (%s), db %s", o.listen != NULL ? o.listen :
 	    "fd 0", o.db);
 
 	rc = front_run(&fc, e);
+	if (store_is_broken(st))
+		rc = -EIO;	/* a failure: supervisors restart it */
 
 	sweep_stop(sw);
 	eio_free(e);

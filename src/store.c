@@ -160,6 +160,17 @@ store_reader_check(struct store *st)
 	return (dead);
 }
 
+bool
+store_is_broken(struct store *st)
+{
+	MDB_txn	*txn;
+	int	 rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) == 0)
+		mdb_txn_abort(txn);
+	return (rc == MDB_PANIC);
+}
+
 int
 store_open(const struct store_config *cfg, struct store **stp)
 {

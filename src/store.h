@@ -53,6 +53,14 @@ void	store_close(struct store *);
  * time to time (the sweep does).
  */
 int	store_reader_check(struct store *);
+/*
+ * True when a write failed half-way (the meta page: an I/O error, a file
+ * system turned read-only in the middle of a commit) and LMDB refuses
+ * every further transaction of this process (MDB_PANIC).  The data on
+ * disk is intact; only closing the environment and opening it again,
+ * which a new process does, recovers.
+ */
+bool	store_is_broken(struct store *);
 /* Parse "full", "meta" or "none"; -1 when none of them. */
 int	store_sync_parse(const char *);
 
