@@ -476,3 +476,47 @@ test('one of two processes killed with SIGKILL mid-traffic: the other goes on wi
     await s.stop();
   }
 });
+
+test('a failed meta-page write (MDB_PANIC): 503, the process stops with a clear log line and status 1, its replacement serves the intact data', async () => {
+  const { shim, dir } = buildHelpers();
+  const ctl = path.join(dir, `fault-${process.pid}-panic`);
+  const s = await startServer({
+    mode: 'spawn', procs: 1,
+    args: ['--app', 'echo', '--ping-interval', '60000', '--ping-timeout', '2000'],
+    env: { LD_PRELOAD: shim, FAULT_SHIM_CONTROL: ctl },
+  });
+  try {
+    const sess = await Session.open(s.url);
+    assert.equal((await sess.post('4before')).status, 200);
+    const [pid] = serverPids(s);
+    fs.writeFileSync(ctl, 'EIO meta\n');
+    const r = await sess.post('4lost');
+    assert.deepEqual([r.status, r.text], [503, 'storage unavailable\n']);
+    fs.rmSync(ctl);
+    // LMDB now refuses every transaction of that process, even with the
+    // cause gone: the sweep sees it and the process stops.
+    for (let t = 0; t < 50 && !processGone(pid); t++) await sleep(100);
+    assert.ok(processGone(pid), 'the broken process stopped');
+    const log = s.logText();
+    assert.match(log, /error: store: commit: Input\/output error/);
+    assert.match(log, /error: store: a write failed half-way and LMDB refuses every transaction of this process \(MDB_PANIC\): stopping/);
+    // A failure for supervisors (systemd's Restart=on-failure).
+    for (let t = 0; t < 20 && !/child exited: 1 /.test(fs.readFileSync(path.join(s.dir, 'lighttpd-error.log'), 'utf8')); t++)
+      await sleep(100);
+    assert.match(fs.readFileSync(path.join(s.dir, 'lighttpd-error.log'), 'utf8'), /child exited: 1 /, 'exit status 1');
+    // The web server starts another one, which opens the database again.
+    let p;
+    for (let t = 0; t < 50; t++) {
+      p = await sess.post('4after').catch((err) => ({ status: 0, text: String(err) }));
+      if (p.status === 200) break;
+      await sleep(100);
+    }
+    assert.equal(p.status, 200, `POST after the restart: ${p.status} ${p.text}`);
+    const g = await sess.get();
+    assert.deepEqual(decode(g.text), ['4before', '4after'], 'committed data intact, the failed POST absent');
+    assert.notEqual(serverPids(s)[0], pid);
+    dumpDb(s.db);
+  } finally {
+    await s.stop();
+  }
+});

@@ -8,12 +8,13 @@
  * read-only) or EIO.  "ENOSPC sync" fails only fsync and fdatasync, as a
  * file system that allocates blocks late (delayed allocation, NFS)
  * reports a full disk.  Writes of the two meta pages (the first two
- * pages of the file, rewritten in place at the end of each commit) fail
- * only when the file also says "meta": a full disk does not fail an
- * overwrite of allocated blocks on ext4 or xfs, and a fault that began
- * between a commit's page writes and its meta write would otherwise make
- * the test depend on timing.  Remove the file and the calls go through
- * again.  Each injected failure is reported on stderr.
+ * pages of the file, rewritten in place at the end of each commit) are
+ * left alone, since a full disk does not fail an overwrite of allocated
+ * blocks on ext4 or xfs, and a fault that began between a commit's page
+ * writes and its meta write would make the test depend on timing; "EIO
+ * meta" fails those writes only, as an I/O error or a copy-on-write file
+ * system (btrfs) that is full can.  Remove the file and the calls go
+ * through again.  Each injected failure is reported on stderr.
  *
  * The calls are the ones liblmdb makes on its files: write, pwrite,
  * writev, fsync, fdatasync and ftruncate (nm -D liblmdb.so; msync only
@@ -84,7 +85,7 @@ fault_errno(const char *op, int fd, int is_sync, int is_meta)
 	what[n > 0 ? n : 0] = '\0';
 	if (!is_sync && strstr(what, "sync") != NULL)
 		return (0);
-	if (is_meta && strstr(what, "meta") == NULL)
+	if ((strstr(what, "meta") != NULL) != (is_meta != 0))
 		return (0);
 	if (strncmp(what, "EROFS", 5) == 0)
 		e = EROFS;
