@@ -1,6 +1,8 @@
 // Storage faults (docs/deploy.md, "Storage faults"): a full LMDB map, a
-// full disk, a read-only or missing database directory, a stale lock file
-// and reader slots left by killed processes.  Each gives a clear error at
+// full disk, a read-only or missing database directory, a data.mdb that
+// is not LMDB, a stale or damaged lock file, processes killed with
+// SIGKILL, reader slots left by killed processes and a failed meta-page
+// write (MDB_PANIC).  Each gives a clear error at
 // start or a clear error answer and a log line, never a crash or a damaged
 // environment; nothing committed is lost and service resumes once the
 // cause is gone.
@@ -158,6 +160,22 @@ async function faultWindow(s, ctl, fault, status, text) {
 
 // The log lines that report failed storage operations.
 const storeLines = (log, re) => log.split('\n').filter((l) => re.test(l));
+
+test('a data.mdb that is not LMDB stops the server at start with a clear message and is left alone', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sio-db-'));
+  const db = path.join(dir, 'db');
+  fs.mkdirSync(db, { mode: 0o700 });
+  const junk = Buffer.alloc(16384, 0x5a);
+  fs.writeFileSync(path.join(db, 'data.mdb'), junk);
+  try {
+    const r = spawnSync(BIN, ['--stats', '--db', db], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(r.status, 1, `exit status ${r.status}: ${r.stderr}`);
+    assert.match(r.stderr, /store: cannot open .*: MDB_INVALID: File is not an LMDB file \(data\.mdb is not an LMDB environment of this version\)/);
+    assert.deepEqual(fs.readFileSync(path.join(db, 'data.mdb')), junk, 'not overwritten');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('a full disk while serving: 507, a log line naming the cause, nothing committed lost, sessions kept, service resumes', async () => {
   const { srv: s, ctl } = await startFaultyServer();
