@@ -122,7 +122,10 @@ async function faultWindow(s, ctl, fault, status, text) {
       }
     }
   });
+  // Every session has a message through before the fault (on a loaded
+  // machine that may take longer than the 150 ms usually enough).
   await sleep(150);
+  assert.ok(await until(() => acked.every((a) => a.length > 0)), 'traffic before the fault');
   fs.writeFileSync(ctl, `${fault}\n`);
   await sleep(50);
   const during = [
@@ -132,6 +135,7 @@ async function faultWindow(s, ctl, fault, status, text) {
     await held.post('4lost'),
   ];
   await sleep(300);
+  assert.ok(await until(() => failed.length > 0), 'traffic hit the fault');
   fs.rmSync(ctl);
   await sleep(150);
   stop = true;
@@ -156,6 +160,12 @@ async function faultWindow(s, ctl, fault, status, text) {
   assert.equal(q.status, 200);
   assert.deepEqual(decode((await fresh.get()).text), ['4again']);
   return failed.length + during.length;
+}
+
+// Wait until cond() holds (polling every 20 ms), at most ms.
+async function until(cond, ms = 10000) {
+  for (const end = Date.now() + ms; !cond() && Date.now() < end;) await sleep(20);
+  return cond();
 }
 
 // The log lines that report failed storage operations.
@@ -385,6 +395,7 @@ test('a server killed with SIGKILL mid-traffic leaves a stale lock.mdb: the next
       }
     });
     await sleep(300);
+    assert.ok(await until(() => acked.every((a) => a.length > 0)), 'traffic before the kill');
     const pid = s.pids()['sio-fcgi'];
     process.kill(pid, 'SIGKILL');
     await Promise.all(loops);
@@ -477,7 +488,11 @@ test('one of two processes killed with SIGKILL mid-traffic: the other goes on wi
     await sleep(300);
     process.kill(pids[0], 'SIGKILL');
     killed = true;
+    // Until every session has had five POSTs in a row through (at
+    // least 1.5 s).
     await sleep(1500);
+    const fiveOk = (a) => a.length >= 5 && a.slice(-5).every((x) => x === 200);
+    await until(() => after.every(fiveOk));
     stop = true;
     await Promise.all(loops);
     for (let k = 0; k < sessions.length; k++) {
