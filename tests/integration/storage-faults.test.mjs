@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer, BIN, freePort, processGone } from './lib/server.mjs';
 import { Session, decode, sleep } from './lib/eio.mjs';
+import { fcgiRequest } from './lib/fcgi.mjs';
 import { buildHelpers, dumpDb, readerPids, unprivileged, holdReader, waitExit } from './lib/faults.mjs';
 
 let srv;
@@ -105,20 +106,20 @@ async function faultWindow(s, ctl, fault, status, text) {
   await sleep(100);
   const acked = sessions.map(() => []);
   const failed = [];
-  let stop = false;
-  // A session stops posting at its first failure: a POST whose body was
-  // read before the fault began but whose packets could not be stored
-  // leaves its in-flight mark (removing it needs a commit too), and the
-  // next POST within the body timeout would be taken for an overlapping
-  // one (docs/deploy.md, "Storage faults").
+  const okAfter = sessions.map(() => 0);
+  let stop = false, over = false;
+  // Sessions go on posting through the fault, as a client that retries
+  // would: a failed POST must not end its session.
   const loops = sessions.map(async (sess, k) => {
     for (let i = 0; !stop; i++) {
       const msg = `4s${k}m${i}`;
       const r = await sess.post(msg);
-      if (r.status === 200) acked[k].push(msg);
-      else {
+      if (r.status === 200) {
+        acked[k].push(msg);
+        if (over) okAfter[k]++;
+      } else {
         failed.push(`${r.status} ${r.text}`);
-        break;
+        await sleep(10);
       }
     }
   });
@@ -138,12 +139,15 @@ async function faultWindow(s, ctl, fault, status, text) {
   assert.ok(await until(() => failed.length > 0), 'traffic hit the fault');
   fs.rmSync(ctl);
   await sleep(150);
+  over = true;
+  await until(() => okAfter.every((n) => n > 0));
   stop = true;
   await Promise.all(loops);
 
   for (const r of during) assert.deepEqual([r.status, r.text], [status, text], 'an answer during the fault');
   assert.ok(failed.length > 0, 'some POSTs of the traffic failed');
   for (const f of failed) assert.equal(f, `${status} ${text}`);
+  assert.ok(okAfter.every((n) => n > 0), `every session got POSTs through after the fault (${okAfter})`);
   for (let k = 0; k < sessions.length; k++) {
     assert.ok(acked[k].length > 0, `session ${k} got POSTs through`);
     const r = await sessions[k].get();
@@ -159,6 +163,10 @@ async function faultWindow(s, ctl, fault, status, text) {
   const q = await fresh.post('4again');
   assert.equal(q.status, 200);
   assert.deepEqual(decode((await fresh.get()).text), ['4again']);
+  for (const sess of sessions) {
+    const p2 = await sess.post('4later');
+    assert.equal(p2.status, 200, `a session of the traffic after the fault: ${p2.status} ${p2.text}`);
+  }
   return failed.length + during.length;
 }
 
@@ -222,6 +230,33 @@ test('a file system that turns read-only while serving: 503, a log line, service
     assert.doesNotMatch(s.logText(), /MDB_PANIC|fatal|assert/i);
     dumpDb(s.db);
   } finally {
+    await s.stop();
+  }
+});
+
+test('a POST whose packets cannot be stored as the disk fills keeps its session: the next POST is not an overlap', async () => {
+  const { srv: s, ctl } = await startFaultyServer();
+  try {
+    const sess = await Session.open(s.url);
+    // Straight to the daemon, so that the body can wait: the first
+    // transaction (marking the POST in flight) commits while the disk has
+    // room, the second (the packets) and the removal of the mark fail.
+    const r = await fcgiRequest(path.join(s.dir, 'sio-fcgi.sock'), {
+      method: 'POST',
+      url: `/engine.io/?EIO=4&transport=polling&sid=${sess.sid}`,
+      headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+      body: '4straddle',
+      beforeBody: async () => { await sleep(300); fs.writeFileSync(ctl, 'ENOSPC\n'); },
+    });
+    assert.deepEqual([r.status, r.text], [507, 'storage full\n']);
+    fs.rmSync(ctl);
+    const failures = storeLines(s.logText(), /error: store: \w+: No space left on device$/);
+    assert.ok(failures.length >= 2, `the packets and the mark's removal both failed:\n${s.logText()}`);
+    const p = await sess.post('4next');
+    assert.equal(p.status, 200, `the next POST: ${p.status} ${p.text}`);
+    assert.deepEqual(decode((await sess.get()).text), ['4next']);
+  } finally {
+    fs.rmSync(ctl, { force: true });
     await s.stop();
   }
 });

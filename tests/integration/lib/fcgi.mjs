@@ -3,6 +3,8 @@
 //
 //   const r = await fcgiRequest(sockPath, {method, url, headers, body});
 //   -> {status, headers, body (Buffer), text}
+//   beforeBody: an async function awaited after the params are sent and
+//   before the body is (to act while sio-fcgi waits for it).
 //
 // url is a path with query ("/engine.io/?EIO=4&..."); headers become
 // HTTP_* parameters, as lighttpd builds them.
@@ -52,7 +54,7 @@ function chunked(type, id, data) {
   return out;
 }
 
-export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body, timeout = 10000 } = {}) {
+export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body, timeout = 10000, beforeBody } = {}) {
   const u = new URL(url, 'http://127.0.0.1/');
   const data = body === undefined ? Buffer.alloc(0)
     : (Buffer.isBuffer(body) ? body : Buffer.from(String(body), 'utf8'));
@@ -80,11 +82,11 @@ export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body,
   const id = 1;
   const begin = Buffer.alloc(8);
   begin.writeUInt16BE(FCGI_RESPONDER, 0);
-  const msg = Buffer.concat([
+  const head = Buffer.concat([
     record(FCGI_BEGIN_REQUEST, id, begin),
     ...chunked(FCGI_PARAMS, id, encodeParams(params)),
-    ...chunked(FCGI_STDIN, id, data),
   ]);
+  const stdin = Buffer.concat(chunked(FCGI_STDIN, id, data));
 
   return new Promise((resolve, reject) => {
     const sock = net.connect(sockPath);
@@ -114,7 +116,12 @@ export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body,
       const b = out.subarray(end + sepLen);
       resolve({ status, headers: headersOut, body: b, text: b.toString('utf8') });
     };
-    sock.on('connect', () => sock.write(msg));
+    sock.on('connect', async () => {
+      if (!beforeBody) return sock.write(Buffer.concat([head, stdin]));
+      sock.write(head);
+      await beforeBody();
+      if (!done) sock.write(stdin);
+    });
     sock.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
       while (buf.length >= 8) {
