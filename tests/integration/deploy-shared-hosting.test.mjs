@@ -266,10 +266,17 @@ let conversation;
 let aliceEngine;
 let overSid;	// the session of the POST above the limit
 const JOIN = { ms: 20000 };
-test('shared hosting: two users, a message each way', { skip }, async () => {
+test('shared hosting: two users, a message each way', { skip }, async (t) => {
   assert.ok(apache, msg('apache2 not started'));
+  // Cold: no sio-fcgi process runs yet.  mod_fcgid starts the first at
+  // once; a request that finds every process busy (a held poll) waits a
+  // second before it gets a new one.
+  const t0 = now();
   alice = await join(url, { username: 'alice' }, JOIN);
+  const t1 = now();
   bob = await join(url, { username: 'bob' }, JOIN);
+  t.diagnostic(`joins took ${(t1 - t0).toFixed(0)} ms (alice) and ${(now() - t1).toFixed(0)} ms (bob); ` +
+    `${new Set(logText().match(/^sio-fcgi\[\d+\]/gm)).size} sio-fcgi processes so far`);
   aliceEngine = alice.s.io.engine.id;
   assert.equal(alice.s.io.engine.transport.name, 'polling');
   assert.equal(entry(bob.users, alice.userID).connected, true, 'bob sees alice online');
@@ -315,10 +322,25 @@ test('shared hosting: a burst above 128 KiB is split by the client and arrives w
   remember();
 });
 
-test('shared hosting: a held poll lasts pingInterval (25 s), below FcgidIOTimeout; nobody is dropped', { skip }, async (t) => {
+// Meanwhile contrib/sio-check, the self-check the docs tell the user to
+// run, checks the site from outside: its held poll and its POST of
+// maxPayload bytes must pass under mod_fcgid's default limits.
+test('shared hosting: a held poll lasts pingInterval (25 s), below FcgidIOTimeout; nobody is dropped; sio-check passes', { skip }, async (t) => {
   assert.ok(alice && bob, 'the chat test ran');
   const t0 = now();
+  const check = new Promise((resolve) => {
+    const c = spawn(path.join(ROOT, 'contrib', 'sio-check'), [url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d) => { out += d; });
+    c.stderr.on('data', (d) => { out += d; });
+    c.on('close', (code) => resolve({ code, out }));
+  });
   await sleep(PING_INTERVAL + 3000);
+  const r = await check;
+  t.diagnostic(`sio-check: ${r.out.trim().split('\n').join(' | ')}`);
+  assert.equal(r.code, 0, r.out);
+  for (const what of ['handshake', 'round trip', 'held poll', 'POST of maxPayload (100000)'])
+    assert.match(r.out, new RegExp(`^PASS  ${what.replace(/[()]/g, '\\$&')}`, 'm'), what);
   assert.ok(alice.connected && bob.connected, 'both still connected after a ping interval');
   assert.deepEqual([...alice.all('disconnect'), ...bob.all('disconnect')], []);
   const gets = accessLines().filter((l) => l.method === 'GET' && l.uri.includes(`sid=${aliceEngine}`));
