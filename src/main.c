@@ -20,10 +20,12 @@
 #include "echo.h"
 #include "eio.h"
 #include "front.h"
+#include "http.h"
 #include "log.h"
 #include "sio.h"
 #include "store.h"
 #include "sweep.h"
+#include "xmalloc.h"
 
 #ifndef SIO_DEFAULT_DB
 #define SIO_DEFAULT_DB	"/var/lib/sio-fcgi"
@@ -33,6 +35,7 @@ struct options {
 	const char	*listen;
 	const char	*db;
 	const char	*app;
+	char		*path;		/* no trailing slash */
 	long long	 ping_interval;
 	long long	 ping_timeout;
 	long long	 max_payload;
@@ -57,6 +60,7 @@ enum {
 	OPT_LISTEN = 256,
 	OPT_DB,
 	OPT_APP,
+	OPT_PATH,
 	OPT_PING_INTERVAL,
 	OPT_PING_TIMEOUT,
 	OPT_MAX_PAYLOAD,
@@ -96,6 +100,8 @@ static const struct option_def {
 	  "LMDB environment directory (default " SIO_DEFAULT_DB ")" },
 	{ "app", OPT_APP, 1, "SIO_APP", "NAME",
 	  "chat, conformance or echo (default chat)" },
+	{ "path", OPT_PATH, 1, "SIO_PATH", "PATH",
+	  "URL path of the Socket.IO endpoint (default /socket.io)" },
 	{ "ping-interval", OPT_PING_INTERVAL, 1, "SIO_PING_INTERVAL", "MS",
 	  "ping interval (default 25000)" },
 	{ "ping-timeout", OPT_PING_TIMEOUT, 1, "SIO_PING_TIMEOUT", "MS",
@@ -176,6 +182,25 @@ parse_number(const char *name, const char *s, long long min, long long max)
 	return (n);
 }
 
+/* An endpoint path, its trailing slashes dropped: returned owned. */
+static char *
+parse_path(const char *name, const char *s)
+{
+	char	*p;
+	size_t	 n;
+
+	p = xstrdup(s);
+	n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	if (!http_path_is_endpoint(p)) {
+		fprintf(stderr, "sio-fcgi: --%s: %s: not a URL path such as "
+		    "/socket.io or /chat/socket.io\n", name, s);
+		exit(2);
+	}
+	return (p);
+}
+
 static void
 set_option(struct options *o, const struct option_def *d, const char *v)
 {
@@ -188,6 +213,10 @@ set_option(struct options *o, const struct option_def *d, const char *v)
 		break;
 	case OPT_APP:
 		o->app = v;
+		break;
+	case OPT_PATH:
+		free(o->path);
+		o->path = parse_path(d->name, v);
 		break;
 	case OPT_PING_INTERVAL:
 		o->ping_interval = parse_number(d->name, v, 1, INT_MAX);
@@ -367,7 +396,7 @@ main(int argc, char **argv)
 	struct sio_config	 sioc;
 	struct chat_config	 chc;
 	struct sigaction	 sa;
-	const char		*cause;
+	const char		*cause, *path;
 	int			 level, sync, rc;
 	int64_t			 period;
 
@@ -448,20 +477,20 @@ main(int argc, char **argv)
 	memset(&sioc, 0, sizeof(sioc));
 	sioc.connect_timeout = o.connect_timeout;
 	sioc.recovery = o.recovery;
+	path = o.path != NULL ? o.path : "/socket.io";
 	if (strcmp(o.app, "chat") == 0) {
 		memset(&chc, 0, sizeof(chc));
 		chc.history = (size_t)o.chat_history;
 		chc.retention = o.chat_retention * 24 * 3600 * 1000;
 		chc.session_ttl = o.chat_session_days * 24 * 3600 * 1000;
 		chc.max_tabs = (size_t)o.chat_max_tabs;
-		sio = sio_new(&sioc, "/socket.io", chat_namespaces(&chc));
+		sio = sio_new(&sioc, path, chat_namespaces(&chc));
 		eio_add_handler(e, sio_eio_handler(sio));
 	} else {
 		/* Echo; the conformance app beside it, as the suites want. */
 		eio_add_handler(e, &echo_handler);
 		if (strcmp(o.app, "conformance") == 0) {
-			sio = sio_new(&sioc, "/socket.io",
-			    conformance_namespaces);
+			sio = sio_new(&sioc, path, conformance_namespaces);
 			eio_add_handler(e, sio_eio_handler(sio));
 		}
 	}
@@ -485,6 +514,7 @@ main(int argc, char **argv)
 	bell_close();
 	front_close();
 	http_cors_clear(&cors);
+	free(o.path);
 	log_info("stopped");
 	return (rc == 0 ? 0 : 1);
 }
