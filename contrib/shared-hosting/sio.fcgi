@@ -27,6 +27,10 @@ SIO_LOG=/home/USER/sio-fcgi/sio-fcgi.log
 # warn, info or debug.  debug logs every request, with the pid of the
 # process that served it, and session ids: for looking, not for running.
 SIO_LOG_LEVEL=warn
+# The URL path of the chat's requests: the .htaccess's RewriteBase
+# followed by socket.io (/socket.io when the chat is at the site's root,
+# /chat/socket.io in https://your.site/chat/).
+SIO_PATH=/socket.io
 
 # --- End of settings -------------------------------------------------------
 
@@ -41,7 +45,8 @@ case $SIO_FCGI$SIO_DATA$SIO_LOG in
 	exit 1 ;;
 esac
 
-# Refuse a database inside the web space (the directory of this script).
+# Refuse a database inside the directory of this script, which is in the
+# web space (where the web space starts, the script cannot know).
 mkdir -p "$SIO_DATA" "$(dirname "$SIO_LOG")" || exit 1
 here=$(cd "$(dirname "$0")" && pwd -P) || exit 1
 data=$(cd "$SIO_DATA" && pwd -P) || exit 1
@@ -61,5 +66,5 @@ esac
 # a process one request at a time, so more threads would only cost
 # memory.  The heartbeat stays at its default: a poll is held for
 # pingInterval (25 s), below mod_fcgid's FcgidIOTimeout (40 s).
-exec "$SIO_FCGI" --db "$SIO_DATA" --threads 1 --log-level "$SIO_LOG_LEVEL" \
-    2>>"$SIO_LOG"
+exec "$SIO_FCGI" --db "$SIO_DATA" --path "$SIO_PATH" --threads 1 \
+    --log-level "$SIO_LOG_LEVEL" 2>>"$SIO_LOG"

@@ -115,49 +115,81 @@ let HOME;	// the user's home: public_html and sio-fcgi/
 let WEB;
 let DATA;
 let LOG;
+let SUB_DATA;	// the install in public_html/chat/
+let SUB_LOG;
 let url;
 let apache;	// the apache2 child
 const sioPids = new Set();
 
-// The wrapper as the user fills it in: the settings block only.
-function fillWrapper(text) {
+// Fill in the settings of a recipe file (lines NAME=value, or for the
+// .htaccess "RewriteBase value") as the user does.
+function fill(text, settings) {
+  let out = text;
+  for (const [k, v] of Object.entries(settings)) {
+    const re = k === 'RewriteBase' ? /^RewriteBase .*$/m : new RegExp(`^${k}=.*$`, 'm');
+    assert.match(out, re, `the recipe sets ${k}`);
+    out = out.replace(re, k === 'RewriteBase' ? `RewriteBase ${v}` : `${k}=${v}`);
+  }
+  return out;
+}
+
+// The names of the lines of a filled-in file that differ from the recipe.
+function changedSettings(file, filled) {
+  const a = fs.readFileSync(path.join(RECIPE, file), 'utf8').split('\n');
+  const b = fs.readFileSync(filled, 'utf8').split('\n');
+  assert.equal(b.length, a.length, `${filled}: as many lines as the recipe's ${file}`);
+  return a.map((l, i) => [l, b[i]]).filter(([x, y]) => x !== y).map(([x]) => x.split(/[= ]/)[0]);
+}
+
+// One install of the chat in directory dir of the web space: the page,
+// the .htaccess and the wrapper; its database and log in the user's
+// sio-fcgi/ directory.  urlPath: the directory's URL ("/", "/chat/").
+function install(dir, urlPath, data, log) {
+  fs.mkdirSync(path.join(dir, 'vendor'), { recursive: true });
+  for (const f of PAGE) fs.copyFileSync(path.join(WWW, f), path.join(dir, f));
+  const ht = fs.readFileSync(path.join(RECIPE, '.htaccess'), 'utf8');
+  fs.writeFileSync(path.join(dir, '.htaccess'), urlPath === '/' ? ht : fill(ht, { RewriteBase: urlPath }));
   const settings = {
     SIO_FCGI: path.join(HOME, 'sio-fcgi', 'bin', 'sio-fcgi'),
-    SIO_DATA: DATA,
-    SIO_LOG: LOG,
+    SIO_DATA: data,
+    SIO_LOG: log,
     // Every request with its pid, to see one session's requests move
     // between processes.
     SIO_LOG_LEVEL: 'debug',
   };
-  let out = text;
-  for (const [k, v] of Object.entries(settings)) {
-    const re = new RegExp(`^${k}=.*$`, 'm');
-    assert.match(out, re, `sio.fcgi sets ${k}`);
-    out = out.replace(re, `${k}=${v}`);
-  }
-  return out;
+  if (urlPath !== '/') settings.SIO_PATH = `${urlPath}socket.io`;
+  fs.writeFileSync(path.join(dir, 'sio.fcgi'), fill(fs.readFileSync(path.join(RECIPE, 'sio.fcgi'), 'utf8'), settings),
+    { mode: 0o755 });
 }
 
 const logText = () => { try { return fs.readFileSync(LOG, 'utf8'); } catch { return ''; } };
 const accessLog = () => { try { return fs.readFileSync(path.join(T, 'log', 'access.log'), 'utf8'); } catch { return ''; } };
 const errorLog = () => { try { return fs.readFileSync(path.join(T, 'log', 'error.log'), 'utf8'); } catch { return ''; } };
 
-// The live processes whose stderr is the wrapper's log: sio-fcgi's.
+// The live processes whose stderr is one of the wrappers' logs:
+// sio-fcgi's.
 function sioProcesses() {
   const res = [];
-  let logIno;
-  try { logIno = fs.statSync(LOG).ino; } catch { return res; }
+  const inodes = new Set();
+  for (const f of [LOG, SUB_LOG]) {
+    try { inodes.add(fs.statSync(f).ino); } catch { /* not yet */ }
+  }
+  if (inodes.size === 0) return res;
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (fs.statSync(`/proc/${d}/fd/2`).ino === logIno && !processGone(Number(d))) res.push(Number(d));
+      if (inodes.has(fs.statSync(`/proc/${d}/fd/2`).ino) && !processGone(Number(d))) res.push(Number(d));
     } catch { /* gone, or not ours to see */ }
   }
   return res;
 }
 
 function remember() {
-  for (const m of logText().matchAll(/^sio-fcgi\[(\d+)\]:/gm)) sioPids.add(Number(m[1]));
+  for (const f of [LOG, SUB_LOG]) {
+    let text = '';
+    try { text = fs.readFileSync(f, 'utf8'); } catch { /* not yet */ }
+    for (const m of text.matchAll(/^sio-fcgi\[(\d+)\]:/gm)) sioPids.add(Number(m[1]));
+  }
   for (const p of sioProcesses()) sioPids.add(p);
 }
 
@@ -184,17 +216,17 @@ before(async () => {
   WEB = path.join(HOME, 'public_html');
   DATA = path.join(HOME, 'sio-fcgi', 'data');
   LOG = path.join(HOME, 'sio-fcgi', 'sio-fcgi.log');
+  SUB_DATA = path.join(HOME, 'sio-fcgi', 'chat-data');
+  SUB_LOG = path.join(HOME, 'sio-fcgi', 'chat.log');
   for (const d of ['run', 'log']) fs.mkdirSync(path.join(T, d));
   fs.mkdirSync(path.join(HOME, 'sio-fcgi', 'bin'), { recursive: true });
-  fs.mkdirSync(path.join(WEB, 'vendor'), { recursive: true });
   // What the user uploads: the binary outside the web space, the page,
   // the .htaccess and the wrapper in it.
   fs.copyFileSync(BIN, path.join(HOME, 'sio-fcgi', 'bin', 'sio-fcgi'));
   fs.chmodSync(path.join(HOME, 'sio-fcgi', 'bin', 'sio-fcgi'), 0o755);
-  for (const f of PAGE) fs.copyFileSync(path.join(WWW, f), path.join(WEB, f));
-  fs.copyFileSync(path.join(RECIPE, '.htaccess'), path.join(WEB, '.htaccess'));
-  fs.writeFileSync(path.join(WEB, 'sio.fcgi'), fillWrapper(fs.readFileSync(path.join(RECIPE, 'sio.fcgi'), 'utf8')),
-    { mode: 0o755 });
+  install(WEB, '/', DATA, LOG);
+  // A second install in a subdirectory, with its own database.
+  install(path.join(WEB, 'chat'), '/chat/', SUB_DATA, SUB_LOG);
   // Home directories are 0711 or 0755: the web server must reach the
   // web space.
   for (const d of [T, path.join(T, 'home'), HOME]) fs.chmodSync(d, 0o755);
@@ -237,14 +269,14 @@ test('shared hosting: a stock host, the recipe\'s files and nothing else', { ski
   const ours = fs.readFileSync(path.join(T, 'apache2.conf'), 'utf8').split('\n')
     .filter((l) => /^\s*Fcgid/i.test(l)).map((l) => l.trim().split(/\s+/)[0]);
   assert.deepEqual(ours, ['FcgidIPCDir', 'FcgidProcessTableFile'], 'the host sets only mod_fcgid\'s paths');
-  assert.equal(fs.readFileSync(path.join(WEB, '.htaccess'), 'utf8'),
-    fs.readFileSync(path.join(RECIPE, '.htaccess'), 'utf8'), '.htaccess is the recipe\'s, verbatim');
-  // The wrapper differs from the recipe's in its settings lines only.
-  const a = fs.readFileSync(path.join(RECIPE, 'sio.fcgi'), 'utf8').split('\n');
-  const b = fs.readFileSync(path.join(WEB, 'sio.fcgi'), 'utf8').split('\n');
-  assert.equal(b.length, a.length);
-  const changed = a.map((l, i) => [l, b[i]]).filter(([x, y]) => x !== y).map(([x]) => x.split('=')[0]);
-  assert.deepEqual(changed, ['SIO_FCGI', 'SIO_DATA', 'SIO_LOG', 'SIO_LOG_LEVEL']);
+  // The recipe's files differ from the shipped ones in their settings
+  // lines only.
+  assert.deepEqual(changedSettings('.htaccess', path.join(WEB, '.htaccess')), [], '.htaccess verbatim');
+  assert.deepEqual(changedSettings('sio.fcgi', path.join(WEB, 'sio.fcgi')),
+    ['SIO_FCGI', 'SIO_DATA', 'SIO_LOG', 'SIO_LOG_LEVEL']);
+  assert.deepEqual(changedSettings('.htaccess', path.join(WEB, 'chat', '.htaccess')), ['RewriteBase']);
+  assert.deepEqual(changedSettings('sio.fcgi', path.join(WEB, 'chat', 'sio.fcgi')),
+    ['SIO_FCGI', 'SIO_DATA', 'SIO_LOG', 'SIO_LOG_LEVEL', 'SIO_PATH']);
 });
 
 test('shared hosting: the chat page and the vendored client are served', { skip }, async () => {
@@ -388,6 +420,37 @@ test('shared hosting: consecutive requests of one session reach different sio-fc
   assert.ok(sioPids.size <= 100, 'within FcgidMaxProcessesPerClass');
 });
 
+test('shared hosting: a second install in a subdirectory (/chat/, SIO_PATH /chat/socket.io) is a chat of its own', { skip }, async (t) => {
+  assert.ok(apache, msg('apache2 not started'));
+  const page = await fetch(new URL('chat/', url));
+  assert.equal(page.status, 200, 'GET /chat/');
+  assert.equal(await page.text(), fs.readFileSync(path.join(WWW, 'index.html'), 'utf8'));
+  assert.equal((await fetch(new URL('chat/vendor/socket.io.min.js', url))).status, 200);
+  // The page's own computation of its path (www/chat.js).
+  assert.equal(new URL('socket.io/', new URL('chat/', url)).pathname, '/chat/socket.io/');
+  const opts = { ...JOIN, path: '/chat/socket.io/' };
+  const t0 = now();
+  const carol = await join(url, { username: 'carol' }, opts);
+  const dave = await join(url, { username: 'dave' }, opts);
+  t.diagnostic(`joins in /chat/ took ${(now() - t0).toFixed(0)} ms`);
+  // Its own database: the users of the root install are not there.
+  assert.deepEqual(dave.users.map((u) => u.username).sort(), ['carol', 'dave']);
+  assert.equal(await carol.send(dave.userID, 'in chat/', 15000), undefined);
+  assert.deepEqual((await dave.take('private message', { ms: 15000 }))[0],
+    { content: 'in chat/', from: carol.userID, to: dave.userID });
+  assert.equal(await dave.send(carol.userID, 'yes', 15000), undefined);
+  assert.deepEqual((await carol.take('private message', { ms: 15000 }))[0],
+    { content: 'yes', from: dave.userID, to: carol.userID });
+  const sid = carol.s.io.engine.id;
+  const lines = logLinesForSid(fs.readFileSync(SUB_LOG, 'utf8'), sid).filter((l) => / -> 200$/.test(l.line));
+  assert.ok(lines.length >= 2 && lines.every((l) => l.line.includes('front: ') && / \/chat\/socket\.io\/\?/.test(l.line)),
+    `carol's requests reached the /chat/ install as /chat/socket.io/:\n${lines.map((l) => l.line).join('\n')}`);
+  assert.ok(fs.existsSync(path.join(SUB_DATA, 'data.mdb')));
+  remember();
+  carol.close();
+  dave.close();
+});
+
 test('shared hosting: the database is outside the web space and cannot be downloaded', { skip }, async () => {
   assert.ok(apache, msg('apache2 not started'));
   assert.ok(fs.existsSync(path.join(DATA, 'data.mdb')), `the LMDB environment is in ${DATA}`);
@@ -402,7 +465,9 @@ test('shared hosting: the database is outside the web space and cannot be downlo
     }
   };
   walk(WEB);
-  assert.deepEqual(files.sort(), ['.htaccess', 'sio.fcgi', ...PAGE].sort(), 'the web space holds only what was uploaded');
+  const uploaded = ['.htaccess', 'sio.fcgi', ...PAGE];
+  assert.deepEqual(files.sort(), [...uploaded, ...uploaded.map((f) => `chat/${f}`)].sort(),
+    'the web space holds only what was uploaded');
   // No URL reaches it.
   for (const p of ['/sio-fcgi/data/data.mdb', '/data.mdb', '/../sio-fcgi/data/data.mdb', '/%2e%2e/sio-fcgi/data/data.mdb']) {
     const r = await rawRequest(url, `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
