@@ -46,15 +46,20 @@ case $SIO_FCGI$SIO_DATA$SIO_LOG in
 esac
 
 # Refuse a database inside the directory of this script, which is in the
-# web space (where the web space starts, the script cannot know).
-mkdir -p "$SIO_DATA" "$(dirname "$SIO_LOG")" || exit 1
+# web space (where the web space starts, the script cannot know): as
+# written, before creating anything, and once created, through links.
 here=$(cd "$(dirname "$0")" && pwd -P) || exit 1
-data=$(cd "$SIO_DATA" && pwd -P) || exit 1
-case $data/ in
-"$here"/*)
-	echo "sio.fcgi: $SIO_DATA is inside the web space: anyone could download it" >&2
-	exit 1 ;;
-esac
+inside()
+{
+	case $1/ in
+	"$here"/*)
+		echo "sio.fcgi: $SIO_DATA is inside the web space: anyone could download it" >&2
+		exit 1 ;;
+	esac
+}
+inside "$SIO_DATA"
+mkdir -p "$SIO_DATA" "$(dirname "$SIO_LOG")" || exit 1
+inside "$(cd "$SIO_DATA" && pwd -P)"
 
 # Hosts that lack one of sio-fcgi's libraries (libfcgi, liblmdb,
 # libjson-c, libuuid: see "ldd sio-fcgi"): upload them into a directory
