@@ -5,10 +5,13 @@
 // FcgidMaxProcessesPerClass 100 and spawn throttling, as compiled in),
 // a virtual host whose DocumentRoot is the user's public_html with the
 // AllowOverride the recipe documents, and no configuration of ours.  The
-// only project files are contrib/shared-hosting/.htaccess (verbatim),
-// contrib/shared-hosting/sio.fcgi (its settings filled in) and the page
-// of www/, copied into the web space, and the sio-fcgi binary beside it.
-// sio-fcgi runs with its defaults (pingInterval 25 s, maxPayload 100000).
+// only project files are contrib/shared-hosting/.htaccess and
+// contrib/shared-hosting/sio.fcgi (their settings filled in) and the page
+// of www/, copied into the web space, and the sio-fcgi binary outside it.
+// The chat is installed at the site's root, again in chat/ (its own
+// database), and once more in bad/ with its database in the web space,
+// which the wrapper refuses.  sio-fcgi runs with its defaults
+// (pingInterval 25 s, maxPayload 100000).
 // With CI set, a missing apache2, module or Debian module file is a
 // failure, never a skip.
 import { test, before, after } from 'node:test';
@@ -227,6 +230,8 @@ before(async () => {
   install(WEB, '/', DATA, LOG);
   // A second install in a subdirectory, with its own database.
   install(path.join(WEB, 'chat'), '/chat/', SUB_DATA, SUB_LOG);
+  // And one with its database in the web space, which the wrapper refuses.
+  install(path.join(WEB, 'bad'), '/bad/', path.join(WEB, 'bad', 'data'), path.join(HOME, 'sio-fcgi', 'bad.log'));
   // Home directories are 0711 or 0755: the web server must reach the
   // web space.
   for (const d of [T, path.join(T, 'home'), HOME]) fs.chmodSync(d, 0o755);
@@ -451,6 +456,14 @@ test('shared hosting: a second install in a subdirectory (/chat/, SIO_PATH /chat
   dave.close();
 });
 
+test('shared hosting: a wrapper whose database is in the web space refuses to start', { skip }, async () => {
+  assert.ok(apache, msg('apache2 not started'));
+  const r = await request('GET', new URL('bad/socket.io/?EIO=4&transport=polling', url), { timeout: 15000 });
+  assert.equal(r.status, 500);
+  assert.match(errorLog(), /sio\.fcgi: \S+\/public_html\/bad\/data is inside the web space/);
+  assert.ok(!fs.existsSync(path.join(WEB, 'bad', 'data')), 'nothing created there');
+});
+
 test('shared hosting: the database is outside the web space and cannot be downloaded', { skip }, async () => {
   assert.ok(apache, msg('apache2 not started'));
   assert.ok(fs.existsSync(path.join(DATA, 'data.mdb')), `the LMDB environment is in ${DATA}`);
@@ -466,8 +479,8 @@ test('shared hosting: the database is outside the web space and cannot be downlo
   };
   walk(WEB);
   const uploaded = ['.htaccess', 'sio.fcgi', ...PAGE];
-  assert.deepEqual(files.sort(), [...uploaded, ...uploaded.map((f) => `chat/${f}`)].sort(),
-    'the web space holds only what was uploaded');
+  assert.deepEqual(files.sort(), [...uploaded, ...uploaded.map((f) => `chat/${f}`),
+    ...uploaded.map((f) => `bad/${f}`)].sort(), 'the web space holds only what was uploaded');
   // No URL reaches it.
   for (const p of ['/sio-fcgi/data/data.mdb', '/data.mdb', '/../sio-fcgi/data/data.mdb', '/%2e%2e/sio-fcgi/data/data.mdb']) {
     const r = await rawRequest(url, `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
