@@ -42,7 +42,8 @@ const MAX_PAYLOAD = 100000;
 
 function haveApache() {
   for (const d of [...(process.env.PATH || '').split(':'), '/usr/sbin']) {
-    try { fs.accessSync(path.join(d || '.', 'apache2'), fs.constants.X_OK); return path.join(d || '.', 'apache2'); } catch { /* next */ }
+    const p = path.join(d || '.', 'apache2');
+    try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* next */ }
   }
   return null;
 }
@@ -201,7 +202,9 @@ function accessLines() {
   const res = [];
   for (const line of accessLog().split('\n')) {
     const m = /"(\w+) (\S+) HTTP\/[\d.]+" (\d+) \S+ (\d+) (\S+)$/.exec(line);
-    if (m) res.push({ method: m[1], uri: m[2], status: Number(m[3]), us: Number(m[4]), len: m[5] === '-' ? 0 : Number(m[5]), line });
+    if (!m) continue;
+    res.push({ method: m[1], uri: m[2], status: Number(m[3]), us: Number(m[4]),
+      len: m[5] === '-' ? 0 : Number(m[5]), line });
   }
   return res;
 }
@@ -244,7 +247,10 @@ before(async () => {
     '-C', `Define WEB "${WEB}"`], { stdio: ['ignore', 'ignore', fs.openSync(path.join(T, 'log', 'apache.out'), 'a')] });
   const end = now() + 15000;
   for (;;) {
-    if (apache.exitCode !== null) throw new Error(`apache2 exited at start:\n${fs.readFileSync(path.join(T, 'log', 'apache.out'), 'utf8')}${errorLog()}`);
+    if (apache.exitCode !== null) {
+      const out = fs.readFileSync(path.join(T, 'log', 'apache.out'), 'utf8');
+      throw new Error(`apache2 exited at start:\n${out}${errorLog()}`);
+    }
     try {
       if ((await request('GET', url, { timeout: 1000 })).status === 200) break;
     } catch { /* not yet */ }
@@ -362,7 +368,7 @@ test('shared hosting: a burst above 128 KiB is split by the client and arrives w
 // Meanwhile contrib/sio-check, the self-check the docs tell the user to
 // run, checks the site from outside: its held poll and its POST of
 // maxPayload bytes must pass under mod_fcgid's default limits.
-test('shared hosting: a held poll lasts pingInterval (25 s), below FcgidIOTimeout; nobody is dropped; sio-check passes', { skip }, async (t) => {
+test('shared hosting: a held poll lasts pingInterval (25 s), below FcgidIOTimeout; sio-check passes', { skip }, async (t) => {
   assert.ok(alice && bob, 'the chat test ran');
   const t0 = now();
   const check = new Promise((resolve) => {
@@ -406,7 +412,8 @@ test('shared hosting: a reconnect by sessionID keeps the userID and the conversa
   assert.deepEqual(entry(again.users, bob.userID).messages, conversation, 'the conversation, in "users"');
   assert.equal((await bob.waitAbout('user connected', alice.userID, 1, 15000)).username, 'alice');
   assert.equal(await again.send(bob.userID, 'back', 15000), undefined);
-  assert.deepEqual((await bob.take('private message', { ms: 15000 }))[0], { content: 'back', from: alice.userID, to: bob.userID });
+  assert.deepEqual((await bob.take('private message', { ms: 15000 }))[0],
+    { content: 'back', from: alice.userID, to: bob.userID });
   remember();
 });
 
@@ -425,7 +432,7 @@ test('shared hosting: consecutive requests of one session reach different sio-fc
   assert.ok(sioPids.size <= 100, 'within FcgidMaxProcessesPerClass');
 });
 
-test('shared hosting: a second install in a subdirectory (/chat/, SIO_PATH /chat/socket.io) is a chat of its own', { skip }, async (t) => {
+test('shared hosting: a second install in /chat/ (SIO_PATH /chat/socket.io) is a chat of its own', { skip }, async (t) => {
   assert.ok(apache, msg('apache2 not started'));
   const page = await fetch(new URL('chat/', url));
   assert.equal(page.status, 200, 'GET /chat/');
