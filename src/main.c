@@ -20,11 +20,13 @@
 #include "echo.h"
 #include "eio.h"
 #include "front.h"
+#include "http.h"
 #include "log.h"
 #include "sio.h"
 #include "sio_packet.h"
 #include "store.h"
 #include "sweep.h"
+#include "xmalloc.h"
 
 #ifndef SIO_DEFAULT_DB
 #define SIO_DEFAULT_DB	"/var/lib/sio-fcgi"
@@ -34,6 +36,7 @@ struct options {
 	const char	*listen;
 	const char	*db;
 	const char	*app;
+	char		*path;		/* no trailing slash */
 	long long	 ping_interval;
 	long long	 ping_timeout;
 	long long	 max_payload;
@@ -62,6 +65,7 @@ enum {
 	OPT_LISTEN = 256,
 	OPT_DB,
 	OPT_APP,
+	OPT_PATH,
 	OPT_PING_INTERVAL,
 	OPT_PING_TIMEOUT,
 	OPT_MAX_PAYLOAD,
@@ -105,12 +109,14 @@ static const struct option_def {
 	  "LMDB environment directory (default " SIO_DEFAULT_DB ")" },
 	{ "app", OPT_APP, 1, "SIO_APP", "NAME",
 	  "chat, conformance or echo (default chat)" },
+	{ "path", OPT_PATH, 1, "SIO_PATH", "PATH",
+	  "URL path of the Socket.IO endpoint (default /socket.io)" },
 	{ "ping-interval", OPT_PING_INTERVAL, 1, "SIO_PING_INTERVAL", "MS",
 	  "ping interval (default 25000)" },
 	{ "ping-timeout", OPT_PING_TIMEOUT, 1, "SIO_PING_TIMEOUT", "MS",
 	  "pong deadline after a ping (default 20000)" },
 	{ "max-payload", OPT_MAX_PAYLOAD, 1, "SIO_MAX_PAYLOAD", "BYTES",
-	  "largest POST body (default 1000000)" },
+	  "largest POST body (default 100000)" },
 	{ "connect-timeout", OPT_CONNECT_TIMEOUT, 1, "SIO_CONNECT_TIMEOUT",
 	  "MS", "time to join a namespace (default 45000)" },
 	{ "recovery", OPT_RECOVERY, 1, "SIO_RECOVERY", "MS",
@@ -194,6 +200,25 @@ parse_number(const char *name, const char *s, long long min, long long max)
 	return (n);
 }
 
+/* An endpoint path, its trailing slashes dropped: returned owned. */
+static char *
+parse_path(const char *name, const char *s)
+{
+	char	*p;
+	size_t	 n;
+
+	p = xstrdup(s);
+	n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	if (!http_path_is_endpoint(p)) {
+		fprintf(stderr, "sio-fcgi: --%s: %s: not a URL path such as "
+		    "/socket.io or /chat/socket.io\n", name, s);
+		exit(2);
+	}
+	return (p);
+}
+
 static void
 set_option(struct options *o, const struct option_def *d, const char *v)
 {
@@ -206,6 +231,10 @@ set_option(struct options *o, const struct option_def *d, const char *v)
 		break;
 	case OPT_APP:
 		o->app = v;
+		break;
+	case OPT_PATH:
+		free(o->path);
+		o->path = parse_path(d->name, v);
 		break;
 	case OPT_PING_INTERVAL:
 		o->ping_interval = parse_number(d->name, v, 1, INT_MAX);
@@ -373,7 +402,7 @@ main(int argc, char **argv)
 		.app = "chat",
 		.ping_interval = 25000,
 		.ping_timeout = 20000,
-		.max_payload = 1000000,
+		.max_payload = 100000,
 		.connect_timeout = 45000,
 		.chat_history = 100,
 		.chat_retention = 30,
@@ -403,7 +432,7 @@ main(int argc, char **argv)
 	struct sio_config	 sioc;
 	struct chat_config	 chc;
 	struct sigaction	 sa;
-	const char		*cause;
+	const char		*cause, *path;
 	int			 level, sync, rc;
 	int64_t			 period;
 
@@ -488,6 +517,7 @@ main(int argc, char **argv)
 	memset(&sioc, 0, sizeof(sioc));
 	sioc.connect_timeout = o.connect_timeout;
 	sioc.recovery = o.recovery;
+	path = o.path != NULL ? o.path : "/socket.io";
 	if (strcmp(o.app, "chat") == 0) {
 		memset(&chc, 0, sizeof(chc));
 		chc.history = (size_t)o.chat_history;
@@ -496,14 +526,13 @@ main(int argc, char **argv)
 		chc.max_tabs = (size_t)o.chat_max_tabs;
 		chc.max_username = (size_t)o.chat_max_username;
 		chc.max_content = (size_t)o.chat_max_content;
-		sio = sio_new(&sioc, "/socket.io", chat_namespaces(&chc));
+		sio = sio_new(&sioc, path, chat_namespaces(&chc));
 		eio_add_handler(e, sio_eio_handler(sio));
 	} else {
 		/* Echo; the conformance app beside it, as the suites want. */
 		eio_add_handler(e, &echo_handler);
 		if (strcmp(o.app, "conformance") == 0) {
-			sio = sio_new(&sioc, "/socket.io",
-			    conformance_namespaces);
+			sio = sio_new(&sioc, path, conformance_namespaces);
 			eio_add_handler(e, sio_eio_handler(sio));
 		}
 	}
@@ -530,6 +559,7 @@ main(int argc, char **argv)
 	bell_close();
 	front_close();
 	http_cors_clear(&cors);
+	free(o.path);
 	log_info("stopped");
 	return (rc == 0 ? 0 : 1);
 }

@@ -29,8 +29,10 @@ import { buildHelpers, dumpDb, readerPids, unprivileged, holdReader, waitExit } 
 
 let srv;
 before(async () => {
-  // A 1 MiB map holds about three 300 kB messages.
-  srv = await startServer({ args: ['--app', 'echo', '--map-size', '1', '--ping-interval', '60000'] });
+  // A 1 MiB map holds about three 300 kB messages (above the default
+  // maxPayload, hence --max-payload).
+  srv = await startServer({ args: ['--app', 'echo', '--map-size', '1', '--ping-interval', '60000',
+    '--max-payload', '1000000'] });
 });
 after(async () => {
   await srv?.stop();
