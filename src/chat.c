@@ -37,6 +37,8 @@ static struct chat_config chat_cfg = {
 	.retention = 30LL * 24 * 3600 * 1000,
 	.session_ttl = 30LL * 24 * 3600 * 1000,
 	.max_tabs = 32,
+	.max_username = CHAT_USERNAME_MAX,
+	.max_content = CHAT_CONTENT_MAX,
 };
 
 static int	chat_count_fn(void *, const char *);
@@ -147,8 +149,9 @@ chat_put_json(struct store_txn *txn, const struct buf *k,
 }
 
 /*
- * A valid username: a string, trimmed, 1 to CHAT_USERNAME_MAX characters
- * of valid UTF-8 with no control character.  Returns a new string or NULL.
+ * A valid username: a string, trimmed, 1 to chat_cfg.max_username
+ * characters of valid UTF-8 with no control character.  Returns a new
+ * string or NULL.
  */
 static char *
 chat_username(struct json_object *auth)
@@ -173,8 +176,11 @@ chat_username(struct json_object *auth)
 		if ((*p & 0xc0) != 0x80)
 			n++;
 	}
-	if (n > CHAT_USERNAME_MAX)
+	if (n > chat_cfg.max_username) {
+		log_warnx("chat: a username of %zu characters refused "
+		    "(limit %zu)", n, chat_cfg.max_username);
 		return (NULL);
+	}
 	return (xstrndup(s, (size_t)(end - s)));
 }
 
@@ -609,6 +615,7 @@ chat_private_message(void *arg, struct sio_socket *sock,
 	struct chat_who		 w;
 	const char		*content, *to, *rooms[2];
 	struct buf		 k, v;
+	size_t			 n;
 	int			 rc;
 
 	(void)arg;
@@ -623,7 +630,9 @@ chat_private_message(void *arg, struct sio_socket *sock,
 		chat_refuse(ack, "content must be a non-empty string");
 		return;
 	}
-	if (strlen(content) > CHAT_CONTENT_MAX) {
+	if ((n = strlen(content)) > chat_cfg.max_content) {
+		log_warnx("chat: a message of %zu bytes refused (limit %zu)",
+		    n, chat_cfg.max_content);
 		chat_refuse(ack, "content is too long");
 		return;
 	}

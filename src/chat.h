@@ -13,14 +13,16 @@
 
 #include "sio.h"
 
-#define CHAT_USERNAME_MAX	32	/* characters, after trimming */
-#define CHAT_CONTENT_MAX	10000	/* bytes of one message */
+#define CHAT_USERNAME_MAX	32	/* default: characters, trimmed */
+#define CHAT_CONTENT_MAX	10000	/* default: bytes of one message */
 
 struct chat_config {
 	size_t	history;	/* messages kept per conversation */
 	int64_t	retention;	/* ms a message is kept; 0 = forever */
 	int64_t	session_ttl;	/* ms an unused session is kept */
 	size_t	max_tabs;	/* sockets one user may have at once */
+	size_t	max_username;	/* characters of a username */
+	size_t	max_content;	/* bytes of a message's content */
 };
 
 /*

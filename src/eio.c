@@ -3,7 +3,9 @@
  *
  * Every request is one write transaction (a POST whose body streams is
  * two: one marks it in flight before its body is read, so that an
- * overlapping POST is seen, one handles the packets).  Nothing is kept in memory between requests; a
+ * overlapping POST is seen, one handles the packets).  Nothing is kept in
+ * memory between requests but a cache of POST marks the store refused to
+ * remove (eio_stale_add); a
  * held GET is described to the front by struct eio_wait and looked at
  * again with eio_resume().  Error answers follow the reference server
  * (engine.io lib/server.ts): codes, messages, statuses and check order.
@@ -13,6 +15,7 @@
 #include <sys/random.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +30,7 @@
 #define EIO_MAX_HANDLERS	8
 #define EIO_SID_BYTES		15	/* 120 bits, 20 base64url chars */
 #define EIO_SWEEP_BATCH		64
+#define EIO_STALE_MARKS		64	/* failed unmarks remembered */
 
 struct eio {
 	struct eio_config		 cfg;
@@ -34,6 +38,15 @@ struct eio {
 	const struct eio_handler	*handlers[EIO_MAX_HANDLERS];
 	size_t				 nhandlers;
 	uint64_t			 tokens;
+	/*
+	 * Tokens of this process's POSTs whose in-flight mark could not be
+	 * removed (the store refused every commit): their marks are stale,
+	 * not overlapping POSTs.  A cache: forgetting one only lets that
+	 * mark count as in flight until the body timeout.
+	 */
+	pthread_mutex_t			 stale_lock;
+	uint64_t			 stale[EIO_STALE_MARKS];
+	size_t				 nstale;
 };
 
 struct eio_ctx {
@@ -104,13 +117,40 @@ eio_new(const struct eio_config *cfg, struct store *st)
 	if (e->cfg.clock == NULL)
 		e->cfg.clock = eio_now;
 	e->st = st;
+	pthread_mutex_init(&e->stale_lock, NULL);
 	return (e);
 }
 
 void
 eio_free(struct eio *e)
 {
+	if (e == NULL)
+		return;
+	pthread_mutex_destroy(&e->stale_lock);
 	free(e);
+}
+
+/* Remember that the mark of this process's POST token stayed behind. */
+static void
+eio_stale_add(struct eio *e, uint64_t token)
+{
+	pthread_mutex_lock(&e->stale_lock);
+	e->stale[e->nstale++ % EIO_STALE_MARKS] = token;
+	pthread_mutex_unlock(&e->stale_lock);
+}
+
+/* Is token one of this process's POSTs whose mark stayed behind? */
+static bool
+eio_stale_has(struct eio *e, uint64_t token)
+{
+	size_t	i;
+	bool	found = false;
+
+	pthread_mutex_lock(&e->stale_lock);
+	for (i = 0; i < EIO_STALE_MARKS && !found; i++)
+		found = token != 0 && e->stale[i] == token;
+	pthread_mutex_unlock(&e->stale_lock);
+	return (found);
 }
 
 void
@@ -709,8 +749,10 @@ eio_post_unmark(struct eio *e, const char *sid, uint64_t token)
 	struct eio_ctx		 ctx;
 	struct http_response	 resp;
 
-	if (eio_ctx_open(e, &ctx, sid, &s, e->cfg.clock()) != 0)
+	if (eio_ctx_open(e, &ctx, sid, &s, e->cfg.clock()) != 0) {
+		eio_stale_add(e, token);
 		return;
+	}
 	if (s.post_instance != store_instance(e->st) || s.post_token != token) {
 		store_txn_abort(ctx.txn);
 		return;
@@ -719,7 +761,8 @@ eio_post_unmark(struct eio *e, const char *sid, uint64_t token)
 	s.post_token = 0;
 	s.post_started = 0;
 	http_response_init(&resp);
-	(void)eio_ctx_commit(&ctx, &resp);
+	if (eio_ctx_commit(&ctx, &resp) != 0)
+		eio_stale_add(e, token);	/* a full disk, say */
 	http_response_clear(&resp);
 }
 
@@ -766,7 +809,9 @@ eio_post_check(struct eio *e, struct eio_ctx *ctx, struct store_session *s,
 		return (false);
 	}
 	if (s->post_instance != 0 && bell_is_alive(s->post_instance) &&
-	    now - s->post_started < e->cfg.body_timeout) {
+	    now - s->post_started < e->cfg.body_timeout &&
+	    !(s->post_instance == store_instance(e->st) &&
+	    eio_stale_has(e, s->post_token))) {
 		/* A second POST while one is read: 400, session closed. */
 		eio_close_answer(ctx, resp, 400);
 		return (false);
@@ -862,7 +907,7 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 	struct eio_ctx		 ctx;
 	struct buf		 body;
 	uint64_t		 token, self = store_instance(e->st);
-	int			 rc, ready = 0;
+	int			 rc, n, ready = 0;
 
 	buf_init(&body);
 	token = __atomic_add_fetch(&e->tokens, 1, __ATOMIC_RELAXED);
@@ -918,8 +963,13 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 
 	/* Second transaction: handle every packet. */
 	now = e->cfg.clock();
-	if (eio_ctx_open(e, &ctx, sid, &s, now) != 0) {
-		eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+	if ((n = eio_ctx_open(e, &ctx, sid, &s, now)) != 0) {
+		if (n == -ENOENT)
+			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		else {
+			eio_answer_failure(resp, n);
+			eio_post_unmark(e, sid, token);
+		}
 		goto out;
 	}
 	if (s.post_instance != self || s.post_token != token ||

@@ -220,6 +220,32 @@ http_path_has_prefix(const char *request_uri, const char *prefix)
 }
 
 bool
+http_path_is_endpoint(const char *path)
+{
+	const char	*seg, *p;
+	size_t		 n;
+
+	if (path == NULL || *path != '/')
+		return (false);
+	for (seg = path + 1;; seg = p + 1) {
+		/* RFC 3986 pchar without pct-encoded and ':' '@'. */
+		for (p = seg; *p != '\0' && *p != '/'; p++) {
+			if (!((*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') ||
+			    strchr("-._~!$&'()*+,;=", *p) != NULL))
+				return (false);
+		}
+		n = (size_t)(p - seg);
+		if (n == 0 || (n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return (false);
+		if (*p == '\0')
+			return (true);
+	}
+}
+
+bool
 http_header_value_is_valid(const char *value)
 {
 	const unsigned char	*p;

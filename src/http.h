@@ -95,6 +95,14 @@ int	http_query_get(const char *qs, const char *name, struct buf *out);
  */
 bool	http_path_has_prefix(const char *request_uri, const char *prefix);
 
+/*
+ * True when path can be an endpoint's path, the prefix of
+ * http_path_has_prefix(): "/" and one or more segments of characters
+ * that need no escaping in a URL path, no trailing slash, no "." or ".."
+ * segment, no empty one ("/socket.io", "/~user/chat/socket.io").
+ */
+bool	http_path_is_endpoint(const char *path);
+
 /* The reason phrase of an HTTP status ("Bad Request"), "" if unknown. */
 const char *http_status_text(int status);
 

@@ -20,10 +20,13 @@
 #include "echo.h"
 #include "eio.h"
 #include "front.h"
+#include "http.h"
 #include "log.h"
 #include "sio.h"
+#include "sio_packet.h"
 #include "store.h"
 #include "sweep.h"
+#include "xmalloc.h"
 
 #ifndef SIO_DEFAULT_DB
 #define SIO_DEFAULT_DB	"/var/lib/sio-fcgi"
@@ -33,6 +36,7 @@ struct options {
 	const char	*listen;
 	const char	*db;
 	const char	*app;
+	char		*path;		/* no trailing slash */
 	long long	 ping_interval;
 	long long	 ping_timeout;
 	long long	 max_payload;
@@ -42,6 +46,10 @@ struct options {
 	long long	 chat_retention;	/* days */
 	long long	 chat_session_days;
 	long long	 chat_max_tabs;
+	long long	 chat_max_username;
+	long long	 chat_max_content;
+	long long	 max_json_depth;
+	long long	 max_attachments;
 	long long	 max_sessions;
 	long long	 max_queue;
 	const char	*cors_origin;
@@ -57,6 +65,7 @@ enum {
 	OPT_LISTEN = 256,
 	OPT_DB,
 	OPT_APP,
+	OPT_PATH,
 	OPT_PING_INTERVAL,
 	OPT_PING_TIMEOUT,
 	OPT_MAX_PAYLOAD,
@@ -66,6 +75,10 @@ enum {
 	OPT_CHAT_RETENTION,
 	OPT_CHAT_SESSION_DAYS,
 	OPT_CHAT_MAX_TABS,
+	OPT_CHAT_MAX_USERNAME,
+	OPT_CHAT_MAX_CONTENT,
+	OPT_MAX_JSON_DEPTH,
+	OPT_MAX_ATTACHMENTS,
 	OPT_MAX_SESSIONS,
 	OPT_MAX_QUEUE,
 	OPT_CORS_ORIGIN,
@@ -96,12 +109,14 @@ static const struct option_def {
 	  "LMDB environment directory (default " SIO_DEFAULT_DB ")" },
 	{ "app", OPT_APP, 1, "SIO_APP", "NAME",
 	  "chat, conformance or echo (default chat)" },
+	{ "path", OPT_PATH, 1, "SIO_PATH", "PATH",
+	  "URL path of the Socket.IO endpoint (default /socket.io)" },
 	{ "ping-interval", OPT_PING_INTERVAL, 1, "SIO_PING_INTERVAL", "MS",
 	  "ping interval (default 25000)" },
 	{ "ping-timeout", OPT_PING_TIMEOUT, 1, "SIO_PING_TIMEOUT", "MS",
 	  "pong deadline after a ping (default 20000)" },
 	{ "max-payload", OPT_MAX_PAYLOAD, 1, "SIO_MAX_PAYLOAD", "BYTES",
-	  "largest POST body (default 1000000)" },
+	  "largest POST body (default 100000)" },
 	{ "connect-timeout", OPT_CONNECT_TIMEOUT, 1, "SIO_CONNECT_TIMEOUT",
 	  "MS", "time to join a namespace (default 45000)" },
 	{ "recovery", OPT_RECOVERY, 1, "SIO_RECOVERY", "MS",
@@ -115,6 +130,15 @@ static const struct option_def {
 	  "chat: days an unused session is kept (default 30)" },
 	{ "chat-max-tabs", OPT_CHAT_MAX_TABS, 1, "SIO_CHAT_MAX_TABS", "N",
 	  "chat: connections one user may have at once (default 32)" },
+	{ "chat-max-username", OPT_CHAT_MAX_USERNAME, 1,
+	  "SIO_CHAT_MAX_USERNAME", "N",
+	  "chat: characters of a username (default 32)" },
+	{ "chat-max-content", OPT_CHAT_MAX_CONTENT, 1, "SIO_CHAT_MAX_CONTENT",
+	  "BYTES", "chat: bytes of a message (default 10000)" },
+	{ "max-json-depth", OPT_MAX_JSON_DEPTH, 1, "SIO_MAX_JSON_DEPTH", "N",
+	  "arrays and objects nested in a packet (default 32, at most 256)" },
+	{ "max-attachments", OPT_MAX_ATTACHMENTS, 1, "SIO_MAX_ATTACHMENTS",
+	  "N", "binary attachments of a packet (default 10, at most 64)" },
 	{ "max-sessions", OPT_MAX_SESSIONS, 1, "SIO_MAX_SESSIONS", "N",
 	  "sessions before handshakes get 503, 0 = no limit (default 100000)" },
 	{ "max-queue", OPT_MAX_QUEUE, 1, "SIO_MAX_QUEUE", "N",
@@ -176,6 +200,25 @@ parse_number(const char *name, const char *s, long long min, long long max)
 	return (n);
 }
 
+/* An endpoint path, its trailing slashes dropped: returned owned. */
+static char *
+parse_path(const char *name, const char *s)
+{
+	char	*p;
+	size_t	 n;
+
+	p = xstrdup(s);
+	n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	if (!http_path_is_endpoint(p)) {
+		fprintf(stderr, "sio-fcgi: --%s: %s: not a URL path such as "
+		    "/socket.io or /chat/socket.io\n", name, s);
+		exit(2);
+	}
+	return (p);
+}
+
 static void
 set_option(struct options *o, const struct option_def *d, const char *v)
 {
@@ -188,6 +231,10 @@ set_option(struct options *o, const struct option_def *d, const char *v)
 		break;
 	case OPT_APP:
 		o->app = v;
+		break;
+	case OPT_PATH:
+		free(o->path);
+		o->path = parse_path(d->name, v);
 		break;
 	case OPT_PING_INTERVAL:
 		o->ping_interval = parse_number(d->name, v, 1, INT_MAX);
@@ -215,6 +262,20 @@ set_option(struct options *o, const struct option_def *d, const char *v)
 		break;
 	case OPT_CHAT_MAX_TABS:
 		o->chat_max_tabs = parse_number(d->name, v, 1, 100000);
+		break;
+	case OPT_CHAT_MAX_USERNAME:
+		o->chat_max_username = parse_number(d->name, v, 1, 10000);
+		break;
+	case OPT_CHAT_MAX_CONTENT:
+		o->chat_max_content = parse_number(d->name, v, 1, 1LL << 30);
+		break;
+	case OPT_MAX_JSON_DEPTH:
+		o->max_json_depth = parse_number(d->name, v, 1,
+		    SIO_JSON_DEPTH_CAP);
+		break;
+	case OPT_MAX_ATTACHMENTS:
+		o->max_attachments = parse_number(d->name, v, 1,
+		    SIO_ATTACHMENTS_CAP);
 		break;
 	case OPT_MAX_SESSIONS:
 		o->max_sessions = parse_number(d->name, v, 0, INT_MAX);
@@ -341,7 +402,7 @@ main(int argc, char **argv)
 		.app = "chat",
 		.ping_interval = 25000,
 		.ping_timeout = 20000,
-		.max_payload = 1000000,
+		.max_payload = 100000,
 		.connect_timeout = 45000,
 		.chat_history = 100,
 		.chat_retention = 30,
@@ -355,6 +416,10 @@ main(int argc, char **argv)
 		.sync = "full",
 		.map_size = 1024,
 		.max_readers = 1024,
+		.chat_max_username = CHAT_USERNAME_MAX,
+		.chat_max_content = CHAT_CONTENT_MAX,
+		.max_json_depth = SIO_JSON_DEPTH,
+		.max_attachments = SIO_MAX_ATTACHMENTS,
 	};
 	struct store_config	 sc;
 	struct eio_config	 ec;
@@ -367,7 +432,7 @@ main(int argc, char **argv)
 	struct sio_config	 sioc;
 	struct chat_config	 chc;
 	struct sigaction	 sa;
-	const char		*cause;
+	const char		*cause, *path;
 	int			 level, sync, rc;
 	int64_t			 period;
 
@@ -394,6 +459,10 @@ main(int argc, char **argv)
 		    o.cors_origin);
 		return (2);
 	}
+
+	/* Checked by parse_number: cannot fail. */
+	(void)sio_packet_set_limits((int)o.max_json_depth,
+	    (size_t)o.max_attachments);
 
 	memset(&sc, 0, sizeof(sc));
 	sc.path = o.db;
@@ -448,20 +517,22 @@ main(int argc, char **argv)
 	memset(&sioc, 0, sizeof(sioc));
 	sioc.connect_timeout = o.connect_timeout;
 	sioc.recovery = o.recovery;
+	path = o.path != NULL ? o.path : "/socket.io";
 	if (strcmp(o.app, "chat") == 0) {
 		memset(&chc, 0, sizeof(chc));
 		chc.history = (size_t)o.chat_history;
 		chc.retention = o.chat_retention * 24 * 3600 * 1000;
 		chc.session_ttl = o.chat_session_days * 24 * 3600 * 1000;
 		chc.max_tabs = (size_t)o.chat_max_tabs;
-		sio = sio_new(&sioc, "/socket.io", chat_namespaces(&chc));
+		chc.max_username = (size_t)o.chat_max_username;
+		chc.max_content = (size_t)o.chat_max_content;
+		sio = sio_new(&sioc, path, chat_namespaces(&chc));
 		eio_add_handler(e, sio_eio_handler(sio));
 	} else {
 		/* Echo; the conformance app beside it, as the suites want. */
 		eio_add_handler(e, &echo_handler);
 		if (strcmp(o.app, "conformance") == 0) {
-			sio = sio_new(&sioc, "/socket.io",
-			    conformance_namespaces);
+			sio = sio_new(&sioc, path, conformance_namespaces);
 			eio_add_handler(e, sio_eio_handler(sio));
 		}
 	}
@@ -472,11 +543,14 @@ main(int argc, char **argv)
 		period = 25;
 	if (period > 1000)
 		period = 1000;
-	sw = sweep_start(e, st, period);
+	/* A broken store stops the process, for a new one to replace it. */
+	sw = sweep_start(e, st, period, front_shutdown);
 	log_info("serving (%s), db %s", o.listen != NULL ? o.listen :
 	    "fd 0", o.db);
 
 	rc = front_run(&fc, e);
+	if (store_is_broken(st))
+		rc = -EIO;	/* a failure: supervisors restart it */
 
 	sweep_stop(sw);
 	eio_free(e);
@@ -488,6 +562,7 @@ main(int argc, char **argv)
 	bell_close();
 	front_close();
 	http_cors_clear(&cors);
+	free(o.path);
 	log_info("stopped");
 	return (rc == 0 ? 0 : 1);
 }

@@ -271,7 +271,7 @@ sio_rec_put(struct sio_socket *sock, struct sio_sock_rec *rec,
 
 /* Attachments in the order an outgoing packet refers to them. */
 struct sio_outbins {
-	struct sio_bin	v[SIO_MAX_ATTACHMENTS];
+	struct sio_bin	v[SIO_ATTACHMENTS_CAP];
 	struct sio_bins	b;
 };
 
@@ -286,10 +286,10 @@ sio_bins_order(struct json_object *obj, const struct sio_bins *in,
 	struct json_object	*num;
 	size_t			 i, n, k;
 
-	if (depth > SIO_JSON_DEPTH)
+	if (depth > SIO_JSON_DEPTH_CAP)
 		return (-EINVAL);
 	if (sio_placeholder_is(obj, &k)) {
-		if (k >= in->n || ob->b.n == SIO_MAX_ATTACHMENTS)
+		if (k >= in->n || ob->b.n == SIO_ATTACHMENTS_CAP)
 			return (-EINVAL);
 		ob->v[ob->b.n] = in->v[k];
 		num = json_object_new_int64((int64_t)ob->b.n);
@@ -1077,6 +1077,8 @@ static int
 sio_protocol_error(struct eio_ctx *ctx, const char *eio_sid,
     const char *cause)
 {
+	/* Limits (JSON depth, attachments) end here too: say which. */
+	log_warnx("sio: a packet was refused (%s): session closed", cause);
 	log_debug("sio: sid=%s: %s", eio_sid, cause);
 	return (eio_close(ctx, eio_sid, true, "parse error"));
 }
@@ -1195,7 +1197,7 @@ sio_replay_fn(void *arg, const void *key, size_t klen, const void *val,
 {
 	struct sio_replay	*r = arg;
 	struct sio_log_hdr	 hdr;
-	struct sio_bin		 v[SIO_MAX_ATTACHMENTS];
+	struct sio_bin		 v[SIO_ATTACHMENTS_CAP];
 	struct sio_bins		 bins;
 	struct json_object	*meta;
 	struct buf		 text;
@@ -1210,7 +1212,7 @@ sio_replay_fn(void *arg, const void *key, size_t klen, const void *val,
 	memcpy(&hdr, val, sizeof(hdr));
 	q = (const char *)val + sizeof(hdr);
 	if ((size_t)(end - q) < (size_t)hdr.meta_len + hdr.text_len ||
-	    hdr.nbins > SIO_MAX_ATTACHMENTS)
+	    hdr.nbins > SIO_ATTACHMENTS_CAP)
 		return (0);
 	meta = sio_json_parse(q, hdr.meta_len);
 	q += hdr.meta_len;
@@ -1521,7 +1523,7 @@ sio_attachment(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
 	struct store_txn	*txn = eio_ctx_txn(ctx);
 	struct sio_partial	 hdr;
 	struct sio_packet	 p;
-	struct sio_bin		 v[SIO_MAX_ATTACHMENTS];
+	struct sio_bin		 v[SIO_ATTACHMENTS_CAP];
 	struct sio_bins		 bins;
 	const char		*cause, *q, *end;
 	uint32_t		 plen;

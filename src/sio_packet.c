@@ -33,9 +33,13 @@
 
 /*
  * The largest placeholder number we read.  Attachments are at most
- * SIO_MAX_ATTACHMENTS, so this only keeps the conversion to size_t exact.
+ * SIO_ATTACHMENTS_CAP, so this only keeps the conversion to size_t exact.
  */
 #define SIO_PLACEHOLDER_MAX	INT32_MAX
+
+/* The limits: written once at start-up, before any thread, then read. */
+static int	sio_json_depth_limit = SIO_JSON_DEPTH;
+static size_t	sio_attachments_limit = SIO_MAX_ATTACHMENTS;
 
 /* Socket.IO v5: event names an application may not use (socket.ts). */
 static const char *const sio_reserved_events[] = {
@@ -54,7 +58,7 @@ static const char *const sio_reserved_events[] = {
  * JSON.parse refuses, and it saturates integers beyond 64 bits (a client's
  * 1e23 written as 99999999999999999999999 would come back as
  * 18446744073709551615).  This one takes exactly RFC 8259 JSON text,
- * nesting at most SIO_JSON_DEPTH arrays and objects.
+ * nesting at most sio_json_depth_limit arrays and objects.
  */
 struct sio_json_parser {
 	const char	*p;
@@ -326,7 +330,7 @@ sio_json_array(struct sio_json_parser *jp, int level,
 {
 	struct json_object	*arr, *v;
 
-	if (level >= SIO_JSON_DEPTH)
+	if (level >= sio_json_depth_limit)
 		return (sio_json_fail(jp, "JSON nested too deep"));
 	jp->p++;
 	arr = sio_json_alloced(json_object_new_array());
@@ -365,7 +369,7 @@ sio_json_object(struct sio_json_parser *jp, int level,
 	struct json_object	*obj, *v;
 	char			*key;
 
-	if (level >= SIO_JSON_DEPTH)
+	if (level >= sio_json_depth_limit)
 		return (sio_json_fail(jp, "JSON nested too deep"));
 	jp->p++;
 	obj = sio_json_alloced(json_object_new_object());
@@ -621,7 +625,7 @@ sio_placeholder_walk(struct json_object *obj, size_t count, int level,
 	/* Parsed JSON is never this deep, but built JSON may even loop. */
 	type = json_object_get_type(obj);
 	if ((type == json_type_array || type == json_type_object) &&
-	    level >= SIO_JSON_DEPTH)
+	    level >= sio_json_depth_limit)
 		return (-EPROTO);
 
 	switch (sio_placeholder_kind(obj, &num)) {
@@ -669,6 +673,29 @@ sio_placeholder_check(struct json_object *obj, size_t count)
 	if (sio_placeholder_walk(obj, count, 0, &found) != 0)
 		return (-EPROTO);
 	return (found);
+}
+
+int
+sio_packet_set_limits(int json_depth, size_t attachments)
+{
+	if (json_depth < 1 || json_depth > SIO_JSON_DEPTH_CAP ||
+	    attachments < 1 || attachments > SIO_ATTACHMENTS_CAP)
+		return (-EINVAL);
+	sio_json_depth_limit = json_depth;
+	sio_attachments_limit = attachments;
+	return (0);
+}
+
+int
+sio_packet_json_depth(void)
+{
+	return (sio_json_depth_limit);
+}
+
+size_t
+sio_packet_max_attachments(void)
+{
+	return (sio_attachments_limit);
 }
 
 void
@@ -789,7 +816,7 @@ sio_packet_decode(const char *s, size_t len, struct sio_packet *p,
 		/* Digits up to "-", from 1 to Node's maxAttachments. */
 		n = 0;
 		while (i < len && sio_json_is_digit(s[i])) {
-			if (n <= SIO_MAX_ATTACHMENTS)	/* no overflow */
+			if (n <= SIO_ATTACHMENTS_CAP)	/* no overflow */
 				n = n * 10 + (size_t)(s[i] - '0');
 			i++;
 		}
@@ -801,7 +828,7 @@ sio_packet_decode(const char *s, size_t len, struct sio_packet *p,
 			*cause = "attachment count without \"-\"";
 			goto fail;
 		}
-		if (n < 1 || n > SIO_MAX_ATTACHMENTS) {
+		if (n < 1 || n > sio_attachments_limit) {
 			*cause = "attachment count out of range";
 			goto fail;
 		}

@@ -20,8 +20,10 @@
 #include "buf.h"
 
 #define SIO_NSP_MAX		128	/* longest namespace, with its "/" */
-#define SIO_MAX_ATTACHMENTS	10	/* Node's maxAttachments default */
-#define SIO_JSON_DEPTH		32	/* deeper JSON is a decoding error */
+#define SIO_MAX_ATTACHMENTS	10	/* default: Node's maxAttachments */
+#define SIO_ATTACHMENTS_CAP	64	/* the largest setting */
+#define SIO_JSON_DEPTH		32	/* default: deeper JSON is an error */
+#define SIO_JSON_DEPTH_CAP	256	/* the largest setting */
 
 enum sio_pkt_type {
 	SIO_PKT_CONNECT = 0,
@@ -38,9 +40,20 @@ struct sio_packet {
 	char			 nsp[SIO_NSP_MAX + 1];	/* "/" by default */
 	bool			 has_id;
 	uint64_t		 id;		/* ack id */
-	size_t			 attachments;	/* types 5 and 6: 1..10 */
+	size_t			 attachments;	/* types 5 and 6: 1..limit */
 	struct json_object	*data;		/* owned; NULL when absent */
 };
+
+/*
+ * The decoder's limits for the whole process: JSON nesting (arrays and
+ * objects, 1..SIO_JSON_DEPTH_CAP) and attachments of a binary packet
+ * (1..SIO_ATTACHMENTS_CAP).  Set once at start-up, before any thread;
+ * the defaults are SIO_JSON_DEPTH and SIO_MAX_ATTACHMENTS.  Returns
+ * -EINVAL (and changes nothing) for a value out of range.
+ */
+int	sio_packet_set_limits(int json_depth, size_t attachments);
+int	sio_packet_json_depth(void);
+size_t	sio_packet_max_attachments(void);
 
 /* Zero p: type CONNECT, namespace "/", no id, no data. */
 void	sio_packet_init(struct sio_packet *);
@@ -52,12 +65,12 @@ void	sio_packet_clear(struct sio_packet *);
  * caller clears it).  Returns 0, or -EPROTO with *cause set to a static
  * reason for any of:
  *   - a type outside 0-6;
- *   - types 5 and 6: a count that is not 1..SIO_MAX_ATTACHMENTS digits
- *     followed by "-" (no digits, "0", "11", a missing "-");
+ *   - types 5 and 6: a count that is not 1..sio_packet_max_attachments()
+ *     digits followed by "-" (no digits, "0", "11", a missing "-");
  *   - a namespace longer than SIO_NSP_MAX ("/x" without a comma is
  *     accepted up to the end of the string);
  *   - an ack id that does not fit 64 bits;
- *   - JSON that does not parse completely, is deeper than SIO_JSON_DEPTH,
+ *   - JSON that does not parse completely, is deeper than the limit,
  *     or is not valid for the type: CONNECT an object or nothing;
  *     DISCONNECT nothing; EVENT and BINARY_EVENT a non-empty array whose
  *     first element is a number or a string that is not reserved

@@ -153,17 +153,60 @@ store_mkdirs(const char *path)
 	return (rc);
 }
 
+/* What to do about an error of mdb_env_open, for its log line. */
+static const char *
+store_open_hint(int rc)
+{
+	switch (rc) {
+	case EACCES:
+	case EPERM:
+		return (" (the directory and its files must be writable by the user sio-fcgi runs as)");
+	case EROFS:
+		return (" (sio-fcgi writes there: it needs a read-write file system)");
+	case ENOSPC:
+		return (" (the file system is full)");
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return (" (data.mdb is not an LMDB environment of this version)");
+	default:
+		return ("");
+	}
+}
+
+int
+store_reader_check(struct store *st)
+{
+	int	rc, dead = 0;
+
+	if ((rc = mdb_reader_check(st->env, &dead)) != 0)
+		return (store_err("reader_check", rc));
+	if (dead > 0)
+		log_warnx("store: cleared %d stale reader slot%s left by a process that died in a read transaction", dead, dead == 1 ? "" : "s");
+	return (dead);
+}
+
+bool
+store_is_broken(struct store *st)
+{
+	MDB_txn	*txn;
+	int	 rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) == 0)
+		mdb_txn_abort(txn);
+	return (rc == MDB_PANIC);
+}
+
 int
 store_open(const struct store_config *cfg, struct store **stp)
 {
 	struct store	*st;
 	MDB_txn		*txn;
 	unsigned int	 flags = MDB_NOTLS;
-	int		 rc, dead, i;
+	int		 rc, i;
 
 	if ((rc = store_mkdirs(cfg->path)) != 0) {
-		log_error("store: cannot create %s: %s", cfg->path,
-		    strerror(-rc));
+		log_error("store: cannot create %s: %s%s", cfg->path,
+		    strerror(-rc), store_open_hint(-rc));
 		return (rc);
 	}
 	st = xcalloc(1, sizeof(*st));
@@ -188,15 +231,14 @@ store_open(const struct store_config *cfg, struct store **stp)
 	    (rc = mdb_env_set_mapsize(st->env, cfg->map_size)) != 0)
 		goto fail;
 	if ((rc = mdb_env_open(st->env, cfg->path, flags, 0600)) != 0) {
-		log_error("store: cannot open %s: %s", cfg->path,
-		    mdb_strerror(rc));
+		log_error("store: cannot open %s: %s%s", cfg->path,
+		    mdb_strerror(rc), store_open_hint(rc));
 		mdb_env_close(st->env);
 		free(st);
 		return (rc > 0 ? -rc : -EIO);
 	}
 	/* Free the reader slots of processes that died holding one. */
-	if (mdb_reader_check(st->env, &dead) == 0 && dead > 0)
-		log_info("store: cleared %d stale reader slots", dead);
+	store_reader_check(st);
 
 	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
 		goto fail;

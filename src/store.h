@@ -52,6 +52,22 @@ struct store_config {
 /* Open (creating when missing) the environment.  Returns 0 or -errno. */
 int	store_open(const struct store_config *, struct store **);
 void	store_close(struct store *);
+/*
+ * Free the reader slots of processes that died inside a read transaction
+ * (they would fill the table, MDB_READERS_FULL, and keep old pages from
+ * reuse); logs a warning with their number when there were any.  Returns
+ * that number or -errno.  store_open() does it once; call it again from
+ * time to time (the sweep does).
+ */
+int	store_reader_check(struct store *);
+/*
+ * True when a write failed half-way (the meta page: an I/O error, a file
+ * system turned read-only in the middle of a commit) and LMDB refuses
+ * every further transaction of this process (MDB_PANIC).  The data on
+ * disk is intact; only closing the environment and opening it again,
+ * which a new process does, recovers.
+ */
+bool	store_is_broken(struct store *);
 /* Parse "full", "meta" or "none"; -1 when none of them. */
 int	store_sync_parse(const char *);
 

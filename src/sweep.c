@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
@@ -22,6 +23,7 @@ struct sweep {
 	struct eio	*e;
 	struct store	*st;
 	int64_t		 period;
+	void		(*on_broken)(void);
 	pthread_t	 thread;
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
@@ -62,9 +64,21 @@ sweep_main(void *arg)
 		if (sw->stop)
 			break;
 		pthread_mutex_unlock(&sw->lock);
+		/*
+		 * In every process, lease or not: slots left by a killed
+		 * process could keep the lease itself from being read.
+		 */
+		store_reader_check(sw->st);
+		if (store_is_broken(sw->st)) {
+			log_error("store: a write failed half-way and LMDB refuses every transaction of this process (MDB_PANIC): stopping, so that a new process opens the database again");
+			if (sw->on_broken != NULL)
+				sw->on_broken();
+			pthread_mutex_lock(&sw->lock);
+			break;
+		}
 		rc = sweep_run(sw->e, sw->st, eio_now(), sw->period);
 		if (rc < 0)
-			log_warnx("sweep: pass failed (%d)", rc);
+			log_warnx("sweep: pass failed: %s", strerror(-rc));
 		else if (rc > 0)
 			log_debug("sweep: %d sessions looked at", rc);
 		pthread_mutex_lock(&sw->lock);
@@ -74,7 +88,8 @@ sweep_main(void *arg)
 }
 
 struct sweep *
-sweep_start(struct eio *e, struct store *st, int64_t period)
+sweep_start(struct eio *e, struct store *st, int64_t period,
+    void (*on_broken)(void))
 {
 	struct sweep		*sw;
 	pthread_condattr_t	 ca;
@@ -82,6 +97,7 @@ sweep_start(struct eio *e, struct store *st, int64_t period)
 	sw = xcalloc(1, sizeof(*sw));
 	sw->e = e;
 	sw->st = st;
+	sw->on_broken = on_broken;
 	sw->period = period > 0 ? period : 1000;
 	pthread_mutex_init(&sw->lock, NULL);
 	pthread_condattr_init(&ca);

@@ -14,8 +14,13 @@
 
 struct sweep;
 
-/* Start the thread, waking every period_ms.  Dies if it cannot start. */
-struct sweep *sweep_start(struct eio *, struct store *, int64_t period_ms);
+/*
+ * Start the thread, waking every period_ms.  Dies if it cannot start.
+ * When the store turns out broken (store_is_broken()), the thread logs
+ * it, calls on_broken (if not NULL) once and stops sweeping.
+ */
+struct sweep *sweep_start(struct eio *, struct store *, int64_t period_ms,
+	    void (*on_broken)(void));
 /* Stop and join it (NULL is a no-op). */
 void	sweep_stop(struct sweep *);
 /* One pass at time now, if this process holds the lease; -errno. */

@@ -241,6 +241,43 @@ START_TEST(test_path_has_prefix_without_uri_is_false)
 END_TEST
 
 static const struct {
+	const char	*path;
+	bool		 ok;
+} endpoint_vectors[] = {
+	{ "/socket.io", true },
+	{ "/engine.io", true },
+	{ "/chat/socket.io", true },
+	{ "/~alice/socket.io", true },
+	{ "/a-b_c.d~e", true },
+	{ "/x", true },
+	{ NULL, false },
+	{ "", false },
+	{ "/", false },
+	{ "socket.io", false },
+	{ "/socket.io/", false },
+	{ "//socket.io", false },
+	{ "/chat//socket.io", false },
+	{ "/./socket.io", false },
+	{ "/chat/../socket.io", false },
+	{ "/..", false },
+	{ "/socket.io?x=1", false },
+	{ "/socket.io#x", false },
+	{ "/sock%20et", false },
+	{ "/sock et", false },
+	{ "/sock\tet", false },
+	{ "/caf\xc3\xa9", false },
+};
+
+START_TEST(test_path_is_endpoint_matches_known_vectors)
+{
+	ck_assert_msg(http_path_is_endpoint(endpoint_vectors[_i].path) ==
+	    endpoint_vectors[_i].ok, "\"%s\"",
+	    endpoint_vectors[_i].path != NULL ? endpoint_vectors[_i].path :
+	    "(null)");
+}
+END_TEST
+
+static const struct {
 	int		 status;
 	const char	*text;
 } status_vectors[] = {
@@ -750,6 +787,8 @@ http_suite(void)
 	tcase_add_loop_test(tc, test_path_has_prefix_matches_known_vectors, 0,
 	    nitems(path_vectors));
 	tcase_add_test(tc, test_path_has_prefix_without_uri_is_false);
+	tcase_add_loop_test(tc, test_path_is_endpoint_matches_known_vectors, 0,
+	    nitems(endpoint_vectors));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("status");

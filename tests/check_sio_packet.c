@@ -1094,6 +1094,62 @@ START_TEST(test_json_parse_depth_limit)
 }
 END_TEST
 
+/* The limits set at run time hold at exactly their value, both ways. */
+START_TEST(test_limits_set_at_run_time)
+{
+	struct sio_packet	 p;
+	struct json_object	*obj;
+	struct buf		 in;
+	const char		*cause;
+
+	ck_assert_int_eq(sio_packet_json_depth(), SIO_JSON_DEPTH);
+	ck_assert_uint_eq(sio_packet_max_attachments(), SIO_MAX_ATTACHMENTS);
+	ck_assert_int_eq(sio_packet_set_limits(0, 10), -EINVAL);
+	ck_assert_int_eq(sio_packet_set_limits(SIO_JSON_DEPTH_CAP + 1, 10),
+	    -EINVAL);
+	ck_assert_int_eq(sio_packet_set_limits(32, 0), -EINVAL);
+	ck_assert_int_eq(sio_packet_set_limits(32, SIO_ATTACHMENTS_CAP + 1),
+	    -EINVAL);
+	ck_assert_int_eq(sio_packet_json_depth(), SIO_JSON_DEPTH);
+
+	ck_assert_int_eq(sio_packet_set_limits(3, 2), 0);
+	buf_init(&in);
+	nest(&in, "", "[", "1", "]", 3);
+	obj = sio_json_parse(in.data, in.len);
+	ck_assert_ptr_nonnull(obj);
+	json_object_put(obj);
+	buf_reset(&in);
+	nest(&in, "", "{\"a\":", "1", "}", 4);
+	ck_assert_ptr_null(sio_json_parse(in.data, in.len));
+	buf_clear(&in);
+
+	sio_packet_init(&p);
+	ck_assert_int_eq(sio_packet_decode("52-[\"a\","
+	    "{\"_placeholder\":true,\"num\":1}]", 38, &p, &cause), 0);
+	ck_assert_uint_eq(p.attachments, 2);
+	sio_packet_clear(&p);
+	ck_assert_int_eq(sio_packet_decode("53-[\"a\"]", 8, &p, &cause),
+	    -EPROTO);
+	ck_assert_str_eq(cause, "attachment count out of range");
+
+	/* Up to the caps: 64 attachments, 256 levels. */
+	ck_assert_int_eq(sio_packet_set_limits(SIO_JSON_DEPTH_CAP,
+	    SIO_ATTACHMENTS_CAP), 0);
+	ck_assert_int_eq(sio_packet_decode("564-[\"a\"]", 9, &p, &cause),
+	    0);
+	sio_packet_clear(&p);
+	buf_init(&in);
+	nest(&in, "", "[", "1", "]", SIO_JSON_DEPTH_CAP);
+	obj = sio_json_parse(in.data, in.len);
+	ck_assert_ptr_nonnull(obj);
+	json_object_put(obj);
+	buf_clear(&in);
+
+	ck_assert_int_eq(sio_packet_set_limits(SIO_JSON_DEPTH,
+	    SIO_MAX_ATTACHMENTS), 0);
+}
+END_TEST
+
 START_TEST(test_placeholder_new_writes_the_node_form)
 {
 	struct json_object	*obj;
@@ -1278,6 +1334,7 @@ sio_packet_suite(void)
 	    nitems(json_bad_vectors));
 	tcase_add_test(tc, test_json_parse_of_null_text_gives_null);
 	tcase_add_test(tc, test_json_parse_depth_limit);
+	tcase_add_test(tc, test_limits_set_at_run_time);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("placeholder");

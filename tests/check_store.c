@@ -8,6 +8,7 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -1055,6 +1057,38 @@ START_TEST(test_concurrent_commits_each_wait_for_a_shared_sync)
 }
 END_TEST
 
+/*
+ * A process that dies inside a read transaction leaves its reader slot;
+ * store_reader_check frees it and counts it, once.
+ */
+START_TEST(test_reader_check_frees_the_slot_of_a_dead_reader)
+{
+	struct store_txn	*t;
+	int			 status;
+	pid_t			 pid;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct store	*child;
+
+		/* Its own environment handle, as after any fork. */
+		child = testutil_store_open(DEAD_A, TESTUTIL_MAP_SIZE);
+		if (store_txn_begin(child, false, &t) != 0)
+			_exit(1);
+		_exit(0);	/* no abort, no close: the slot stays */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(store_reader_check(st), 1);
+	ck_assert_int_eq(store_reader_check(st), 0);
+	/* Our own readers are alive: never counted. */
+	t = begin(false);
+	ck_assert_int_eq(store_reader_check(st), 0);
+	store_txn_abort(t);
+}
+END_TEST
+
 START_TEST(test_sync_parse_knows_three_modes)
 {
 	ck_assert_int_eq(store_sync_parse("full"), STORE_SYNC_FULL);
@@ -1136,6 +1170,7 @@ store_suite(void)
 	    test_commit_after_a_full_map_fails_and_writes_nothing);
 	tcase_add_test(tc, test_reopening_keeps_data);
 	tcase_add_test(tc, test_open_creates_missing_directories);
+	tcase_add_test(tc, test_reader_check_frees_the_slot_of_a_dead_reader);
 	tcase_add_test(tc, test_sync_parse_knows_three_modes);
 	tcase_add_test(tc, test_synced_modes_sync_before_commit_returns);
 	tcase_add_test(tc, test_commit_nowait_does_not_sync_unless_it_rings);

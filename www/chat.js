@@ -28,8 +28,14 @@
   }
 
   // One socket for the page; polling only (sio-fcgi speaks nothing else).
-  // The URL and path are the page's own host and /socket.io/.
-  const socket = io({ autoConnect: false, transports: ['polling'] });
+  // The URL is the page's own host; the path is socket.io/ beside the
+  // page: /socket.io/ for a page at the site's root, /chat/socket.io/ for
+  // one in /chat/ (sio-fcgi --path /chat/socket.io).
+  const socket = io({
+    autoConnect: false,
+    transports: ['polling'],
+    path: new URL('socket.io/', window.location.href).pathname,
+  });
 
   const state = {
     me: null,          // my userID

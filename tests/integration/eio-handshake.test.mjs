@@ -23,7 +23,7 @@ test('handshake answers one open packet with exactly the five keys', async () =>
   assert.deepEqual(open.upgrades, []);
   assert.equal(open.pingInterval, 300);
   assert.equal(open.pingTimeout, 200);
-  assert.equal(open.maxPayload, 1000000);
+  assert.equal(open.maxPayload, 100000);
 });
 
 test('handshake GET headers: text/plain; charset=UTF-8, no-store, byte length', async () => {

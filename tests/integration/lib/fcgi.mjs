@@ -3,6 +3,8 @@
 //
 //   const r = await fcgiRequest(sockPath, {method, url, headers, body});
 //   -> {status, headers, body (Buffer), text}
+//   beforeBody: an async function awaited after the params are sent and
+//   before the body is (to act while sio-fcgi waits for it).
 //
 // url is a path with query ("/engine.io/?EIO=4&..."); headers become
 // HTTP_* parameters, as lighttpd builds them.  With bodyDelay (ms) the
@@ -54,7 +56,7 @@ function chunked(type, id, data) {
   return out;
 }
 
-export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body, bodyDelay = 0, timeout = 10000 } = {}) {
+export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body, bodyDelay = 0, timeout = 10000, beforeBody } = {}) {
   const u = new URL(url, 'http://127.0.0.1/');
   const data = body === undefined ? Buffer.alloc(0)
     : (Buffer.isBuffer(body) ? body : Buffer.from(String(body), 'utf8'));
@@ -82,15 +84,16 @@ export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body,
   const id = 1;
   const begin = Buffer.alloc(8);
   begin.writeUInt16BE(FCGI_RESPONDER, 0);
-  const head = [
+  const head = Buffer.concat([
     record(FCGI_BEGIN_REQUEST, id, begin),
     ...chunked(FCGI_PARAMS, id, encodeParams(params)),
-  ];
+  ]);
+  const stdin = Buffer.concat(chunked(FCGI_STDIN, id, data));
+  // bodyDelay: the first half with the params, the rest (and the end of
+  // stdin) bodyDelay ms later.
   const half = bodyDelay > 0 ? Math.floor(data.length / 2) : data.length;
-  const msg = Buffer.concat([...head,
-    ...(half > 0 ? [record(FCGI_STDIN, id, data.subarray(0, half))] : []),
-    ...(bodyDelay > 0 ? [] : [record(FCGI_STDIN, id)])]);
-  const rest = bodyDelay > 0 ? Buffer.concat(chunked(FCGI_STDIN, id, data.subarray(half))) : null;
+  const first = half > 0 ? record(FCGI_STDIN, id, data.subarray(0, half)) : Buffer.alloc(0);
+  const rest = Buffer.concat(chunked(FCGI_STDIN, id, data.subarray(half)));
 
   return new Promise((resolve, reject) => {
     const sock = net.connect(sockPath);
@@ -120,9 +123,16 @@ export function fcgiRequest(sockPath, { method = 'GET', url, headers = {}, body,
       const b = out.subarray(end + sepLen);
       resolve({ status, headers: headersOut, body: b, text: b.toString('utf8') });
     };
-    sock.on('connect', () => {
-      sock.write(msg);
-      if (rest !== null) setTimeout(() => { if (!done) sock.write(rest); }, bodyDelay);
+    sock.on('connect', async () => {
+      if (bodyDelay > 0) {
+        sock.write(Buffer.concat([head, first]));
+        setTimeout(() => { if (!done) sock.write(rest); }, bodyDelay);
+        return;
+      }
+      if (!beforeBody) return sock.write(Buffer.concat([head, stdin]));
+      sock.write(head);
+      await beforeBody();
+      if (!done) sock.write(stdin);
     });
     sock.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
