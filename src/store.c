@@ -448,12 +448,18 @@ store_txn_commit_sync(struct store_txn *t, bool wait)
 		pthread_mutex_lock(&st->sync_mtx);
 		n = ++st->sync_committed;
 		pthread_mutex_unlock(&st->sync_mtx);
-		/* A ring announces data: it waits for the data. */
+		/*
+		 * A ring announces data: it waits for the data.  A sync
+		 * that fails (a disk that reports a full disk or an I/O
+		 * error only at fsync) cannot undo the commit, which every
+		 * process already sees: failing the request would have the
+		 * client send again what will be delivered anyway.  So the
+		 * commit stands, logged (store_err) as not known durable.
+		 */
 		if (st->sync != STORE_SYNC_NONE && (wait || t->nrings > 0) &&
-		    (rc = store_sync_wait(st, n)) != 0) {
-			store_txn_free(t);
-			return (rc);
-		}
+		    store_sync_wait(st, n) != 0)
+			log_warnx("store: a commit is visible but its sync "
+			    "failed: it may not survive a power failure");
 	}
 	for (i = 0; i < t->nrings; i++)
 		bell_ring(t->rings[i].instance, t->rings[i].sid);

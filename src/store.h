@@ -75,8 +75,9 @@ int	store_txn_begin(struct store *, bool write, struct store_txn **);
 /*
  * Commit, wait until the commit is on disk (--sync full or meta), then
  * send the wake-ups recorded with store_txn_ring().  The transaction is
- * freed, even on error; -EIO when the sync failed (the commit is then
- * visible but maybe not durable).
+ * freed, even on error.  A sync that fails after the commit is logged
+ * but does not fail the call: the commit is visible to every process
+ * (it is then not known to survive a power failure).
  */
 int	store_txn_commit(struct store_txn *);
 /*
