@@ -253,16 +253,23 @@ eio_sid_is_wellformed(const char *sid)
 	return (true);
 }
 
-/* When the sweep must look at s next. */
+/*
+ * When the sweep must look at s next, at now.  The pong is due
+ * pingTimeout after the ping went out in a poll answer, or, when no GET
+ * came to take it, after it was due.  A ping that is due while a GET is
+ * held goes out with that GET's answer, however late the front gives
+ * it: the sweep then only looks again a pingTimeout later.
+ */
 static int64_t
-eio_deadline(const struct store_session *s)
+eio_deadline(const struct store_session *s, int64_t now)
 {
 	int64_t	d;
 
 	if (s->state == STORE_SESSION_CLOSING)
 		return (s->closing_until);
-	/* A ping due and not fetched counts as sent when due. */
 	d = s->ping_at + s->ping_timeout;
+	if (!s->ping_sent && s->get_instance != 0 && d <= now)
+		d = now + s->ping_timeout;
 	if (s->app_deadline != 0 && s->app_deadline < d)
 		d = s->app_deadline;
 	return (d);
@@ -285,6 +292,20 @@ eio_get_is_held(const struct store_session *s)
 	return (s->get_instance != 0 && bell_is_alive(s->get_instance));
 }
 
+/*
+ * Whether s's pong is late at now.  Never while a live GET is held and
+ * the ping has not gone out: the server, not the client, is late then
+ * (its parker has not answered the GET yet), and that GET carries the
+ * ping when it is answered.
+ */
+static bool
+eio_pong_is_late(const struct store_session *s, int64_t now)
+{
+	if (now < s->ping_at + (int64_t)s->ping_timeout)
+		return (false);
+	return (s->ping_sent || !eio_get_is_held(s));
+}
+
 /* Write back the driving session, with its timer, unless removed. */
 static int
 eio_ctx_put(struct eio_ctx *ctx)
@@ -294,7 +315,7 @@ eio_ctx_put(struct eio_ctx *ctx)
 	if (ctx->deleted || ctx->s == NULL)
 		return (0);
 	if ((rc = store_session_set_timer(ctx->txn, ctx->sid, ctx->s,
-	    eio_deadline(ctx->s))) != 0)
+	    eio_deadline(ctx->s, ctx->now))) != 0)
 		return (rc);
 	return (store_session_put(ctx->txn, ctx->sid, ctx->s, false));
 }
@@ -418,7 +439,7 @@ eio_close_mode(struct eio_ctx *ctx, const char *sid,
 		if (own)
 			return (0);	/* eio_ctx_put() writes it */
 		if ((rc = store_session_set_timer(ctx->txn, sid, s,
-		    eio_deadline(s))) != 0)
+		    eio_deadline(s, ctx->now))) != 0)
 			return (rc);
 		return (store_session_put(ctx->txn, sid, s, false));
 	}
@@ -429,7 +450,13 @@ eio_close_mode(struct eio_ctx *ctx, const char *sid,
 	return (0);
 }
 
-/* Queue a ping when one is due; close when the pong is late. */
+/*
+ * For a poll: queue a ping when one is due, or close when the pong is
+ * late.  The poll answers with what is queued, so a ping queued here
+ * goes out now, and the pong deadline counts from now.  When this poll
+ * is the session's held GET (get_instance is still set: eio_get clears
+ * it for a new GET), a due ping goes out however late the resume is.
+ */
 static int
 eio_heartbeat(struct eio_ctx *ctx)
 {
@@ -437,12 +464,14 @@ eio_heartbeat(struct eio_ctx *ctx)
 
 	if (s->state != STORE_SESSION_OPEN)
 		return (0);
-	if (ctx->now >= s->ping_at + (int64_t)s->ping_timeout)
+	if (eio_pong_is_late(s, ctx->now))
 		return (eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
 		    "ping timeout"));
 	if (!s->ping_sent && ctx->now >= s->ping_at) {
 		s->ping_sent = 1;
-		return (eio_push(ctx, ctx->sid, s, "2", 1));
+		s->ping_at = ctx->now;
+		/* No ring: this very poll answers it. */
+		return (store_queue_push(ctx->txn, ctx->sid, s, "2", 1));
 	}
 	return (0);
 }
@@ -751,7 +780,7 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 		eio_close_answer(&ctx, resp, 400);
 		goto drain;
 	}
-	if (now >= s.ping_at + (int64_t)s.ping_timeout) {
+	if (eio_pong_is_late(&s, now)) {
 		/* The pong is late: closed, even if the sweep has not run. */
 		rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,
 		    "ping timeout");
@@ -1085,8 +1114,13 @@ eio_resume(struct eio *e, struct http_request *req, struct eio_wait *w,
 		eio_answer_text(resp, "6");
 		return (EIO_DONE);
 	}
-	if (shutdown) {
-		/* Let the next GET, in any process, take over. */
+	if (shutdown && !(s.state == STORE_SESSION_OPEN && !s.ping_sent &&
+	    now >= s.ping_at)) {
+		/*
+		 * Let the next GET, in any process, take over; but a due
+		 * ping goes out now, with what is queued (below), or the
+		 * next GET might come too late for it.
+		 */
 		s.get_instance = 0;
 		s.get_token = 0;
 		if (eio_ctx_commit(&ctx, resp) == 0)
@@ -1162,10 +1196,15 @@ eio_sweep_one(struct store_txn *txn, const char *sid, void *arg)
 	if (ctx.deleted)
 		return (0);
 	if (s.state == STORE_SESSION_OPEN) {
-		if (ctx.now >= s.ping_at + (int64_t)s.ping_timeout &&
-		    (rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,
-		    "ping timeout")) != 0)
-			return (rc);
+		if (eio_pong_is_late(&s, ctx.now)) {
+			if ((rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,
+			    "ping timeout")) != 0)
+				return (rc);
+		} else if (!s.ping_sent && s.get_instance != 0 &&
+		    ctx.now >= s.ping_at + (int64_t)s.ping_timeout) {
+			/* Its held GET is late with the ping: hurry it. */
+			store_txn_ring(txn, s.get_instance, sid);
+		}
 	} else if (ctx.now >= s.closing_until) {
 		if (s.get_instance != 0)
 			store_txn_ring(txn, s.get_instance, sid);

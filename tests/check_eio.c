@@ -817,21 +817,147 @@ START_TEST(test_sweep_closes_session_whose_pong_is_late)
 }
 END_TEST
 
-START_TEST(test_sweep_after_ping_sent_closes_at_pong_deadline)
+START_TEST(test_sweep_closes_at_pong_deadline_counted_from_the_ping)
 {
-	char	sid[32];
+	const int64_t	sent = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + 20;
+	char		sid[32];
 
+	/* The ping went out 20 ms after it was due: the pong has until. */
 	testutil_handshake(sid);
-	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + 20;
+	testutil_now = sent;
 	testutil_get_text(sid, "2");
-	ck_assert_int_eq(eio_sweep(e,
-	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT - 1),
-	    0);
+	ck_assert_int_eq(eio_sweep(e, sent + TESTUTIL_PING_TIMEOUT - 1), 0);
 	ck_assert_uint_eq(ncloses, 0);
-	ck_assert_int_eq(eio_sweep(e,
-	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT), 1);
+	ck_assert_int_eq(eio_sweep(e, sent + TESTUTIL_PING_TIMEOUT), 1);
 	check_closed_once(sid, "ping timeout");
 	get_error(sid, 1);
+}
+END_TEST
+
+/*
+ * Regress for healthy clients closed under load: the ping was due at T
+ * while the session's GET was held, but the server resumed that GET only
+ * pingTimeout + 50 ms later.  The client answers the ping at once: the
+ * session lives, and the next ping comes pingInterval after that pong.
+ */
+START_TEST(test_late_resume_of_held_get_sends_ping_and_pong_keeps_session)
+{
+	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	const int64_t		late = due + TESTUTIL_PING_TIMEOUT + 50;
+	struct testutil_req	f, f2;
+	struct eio_wait		w, w2;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	ck_assert(w.deadline == due);
+	testutil_now = late;
+	resume_text(&f, &w, false, "2");
+	testutil_now = late + 5;
+	post_ok(sid, "3");
+	get_held(&f2, sid, &w2);
+	ck_assert(w2.deadline == late + 5 + TESTUTIL_PING_INTERVAL);
+	ck_assert_int_eq(eio_sweep(e, late + TESTUTIL_PING_TIMEOUT), 0);
+	ck_assert_uint_eq(ncloses, 0);
+}
+END_TEST
+
+/* The same, with the pong slow but in time: pingTimeout from the ping. */
+START_TEST(test_pong_deadline_of_late_ping_counts_from_its_answer)
+{
+	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	const int64_t		late = due + TESTUTIL_PING_TIMEOUT + 50;
+	struct testutil_req	f, f2;
+	struct eio_wait		w, w2;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	testutil_now = late;
+	resume_text(&f, &w, false, "2");
+	testutil_now = late + 1;
+	get_held(&f2, sid, &w2);
+	ck_assert(w2.deadline == late + TESTUTIL_PING_TIMEOUT);
+	testutil_now = late + TESTUTIL_PING_TIMEOUT - 1;
+	post_ok(sid, "3");
+	ck_assert_uint_eq(ncloses, 0);
+}
+END_TEST
+
+START_TEST(test_sweep_spares_and_rings_held_get_late_with_the_ping)
+{
+	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	testutil_rings_drain(NULL);
+	ck_assert_int_eq(eio_sweep(e, due + TESTUTIL_PING_TIMEOUT), 1);
+	ck_assert_uint_eq(ncloses, 0);
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
+	/* It looks again a pingTimeout later, not at every pass. */
+	ck_assert_int_eq(eio_sweep(e, due + 2 * TESTUTIL_PING_TIMEOUT - 1),
+	    0);
+	ck_assert_int_eq(eio_sweep(e, due + 2 * TESTUTIL_PING_TIMEOUT), 1);
+	ck_assert_uint_eq(ncloses, 0);
+
+	testutil_now = due + 2 * TESTUTIL_PING_TIMEOUT + 10;
+	resume_text(&f, &w, false, "2");
+	/* Now the client is late. */
+	ck_assert_int_eq(eio_sweep(e, testutil_now + TESTUTIL_PING_TIMEOUT -
+	    1), 0);
+	ck_assert_int_eq(eio_sweep(e, testutil_now + TESTUTIL_PING_TIMEOUT),
+	    1);
+	check_closed_once(sid, "ping timeout");
+}
+END_TEST
+
+START_TEST(test_post_spares_session_whose_held_get_is_late_with_the_ping)
+{
+	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	testutil_now = due + TESTUTIL_PING_TIMEOUT + 10;
+	post_ok(sid, "4hi");
+	ck_assert_uint_eq(ncloses, 0);
+	resume_text(&f, &w, false, "4hi" RS "2");
+}
+END_TEST
+
+START_TEST(test_ping_answered_by_held_get_rings_nobody)
+{
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	testutil_rings_drain(NULL);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	resume_text(&f, &w, false, "2");
+	ck_assert_int_eq(testutil_rings_drain(sid), 0);
+}
+END_TEST
+
+START_TEST(test_shutdown_resume_with_ping_due_answers_ping)
+{
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	post_ok(sid, "4a");
+	testutil_get_text(sid, "4a");
+	get_held(&f, sid, &w);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + 10;
+	resume_text(&f, &w, true, "2");
+	ck_assert_uint_eq(ncloses, 0);
 }
 END_TEST
 
@@ -1301,7 +1427,18 @@ eio_suite(void)
 	    test_pong_rings_held_get_which_waits_for_new_ping_time);
 	tcase_add_test(tc, test_pong_without_ping_changes_nothing);
 	tcase_add_test(tc, test_sweep_closes_session_whose_pong_is_late);
-	tcase_add_test(tc, test_sweep_after_ping_sent_closes_at_pong_deadline);
+	tcase_add_test(tc,
+	    test_sweep_closes_at_pong_deadline_counted_from_the_ping);
+	tcase_add_test(tc,
+	    test_late_resume_of_held_get_sends_ping_and_pong_keeps_session);
+	tcase_add_test(tc,
+	    test_pong_deadline_of_late_ping_counts_from_its_answer);
+	tcase_add_test(tc,
+	    test_sweep_spares_and_rings_held_get_late_with_the_ping);
+	tcase_add_test(tc,
+	    test_post_spares_session_whose_held_get_is_late_with_the_ping);
+	tcase_add_test(tc, test_ping_answered_by_held_get_rings_nobody);
+	tcase_add_test(tc, test_shutdown_resume_with_ping_due_answers_ping);
 	tcase_add_test(tc, test_late_pong_closes_held_get_with_close);
 	tcase_add_test(tc, test_held_get_resumed_at_pong_deadline_gets_close);
 	tcase_add_test(tc, test_get_after_pong_deadline_is_unknown_sid);
