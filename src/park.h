@@ -24,7 +24,8 @@ struct park_entry {
 	int64_t			 deadline;	/* eio_now() clock, ms */
 	int64_t			 rung;	/* first ring's bell_clock(), or 0 */
 	/* Private to park.c. */
-	struct park_entry	*next;		/* hash chain or ready list */
+	struct park_entry	*next;		/* hash chain */
+	struct park_entry	*ready_next;	/* ready list */
 	size_t			 heap_index;
 	int			 where;
 };
@@ -38,7 +39,11 @@ struct park_entry {
 typedef bool (*park_resume_fn)(void *arg, struct park_entry *,
     bool shutdown);
 
-/* Start the drain and parker threads over the bell (bell_open() first). */
+/*
+ * Start the drain and parker threads over the bell (bell_open() first).
+ * Rings from this process are handed to the park directly
+ * (bell_set_local()), not through the bell's socket.
+ */
 struct park *park_start(park_resume_fn, void *arg);
 /* Park an entry (borrowed until the callback answers it). */
 void	park_add(struct park *, struct park_entry *);
