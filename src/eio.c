@@ -320,6 +320,13 @@ eio_ctx_put(struct eio_ctx *ctx)
 	return (store_session_put(ctx->txn, ctx->sid, ctx->s, false));
 }
 
+/*
+ * Queue pkt for sid and wake its held GET.  Once: that GET, resumed after
+ * this commit, finds the packet and is answered, so the rings of later
+ * commits would only make its holder look again in vain.  A ring that
+ * queues nothing (a pong, a close) does not count: the resume it causes
+ * may keep the GET waiting.
+ */
 static int
 eio_push(struct eio_ctx *ctx, const char *sid, struct store_session *s,
     const char *pkt, size_t len)
@@ -328,8 +335,10 @@ eio_push(struct eio_ctx *ctx, const char *sid, struct store_session *s,
 
 	if ((rc = store_queue_push(ctx->txn, sid, s, pkt, len)) != 0)
 		return (rc);
-	if (s->get_instance != 0)
+	if (s->get_instance != 0 && !s->get_rung) {
 		store_txn_ring(ctx->txn, s->get_instance, sid);
+		s->get_rung = 1;
+	}
 	return (0);
 }
 
@@ -561,6 +570,7 @@ eio_poll(struct eio_ctx *ctx, bool held, struct http_response *resp,
 	/* Nothing to say yet: hold the request. */
 	s->get_instance = store_instance(ctx->e->st);
 	s->get_token = w->token;
+	s->get_rung = 0;
 	w->deadline = eio_get_deadline(s);
 	return (EIO_WAIT);
 }

@@ -574,6 +574,81 @@ START_TEST(test_post_message_rings_and_resumed_get_gets_echo)
 }
 END_TEST
 
+START_TEST(test_held_get_is_rung_once_until_answered)
+{
+	struct testutil_req	f, f2;
+	struct eio_wait		w, w2;
+	char			sid[32], other[32];
+
+	testutil_handshake(sid);
+	testutil_handshake(other);
+	get_held(&f, sid, &w);
+	testutil_rings_drain(NULL);
+	post_ok(sid, "4a");
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
+	/* Not yet answered: the first ring will make it find these too. */
+	post_ok(sid, "4b");
+	post_ok(other, "4x");
+	ck_assert_int_eq(testutil_rings_drain(sid), 0);
+	resume_text(&f, &w, false, "4a" RS "4b");
+
+	/* Held anew: the next packet rings again. */
+	get_held(&f2, sid, &w2);
+	post_ok(sid, "4c");
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
+	resume_text(&f2, &w2, false, "4c");
+}
+END_TEST
+
+START_TEST(test_ring_for_pong_does_not_silence_the_next_packet)
+{
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	testutil_get_text(sid, "2");
+	get_held(&f, sid, &w);
+	testutil_rings_drain(NULL);
+	testutil_now += 10;
+	post_ok(sid, "3");
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
+	resume_wait(&f, &w);
+	post_ok(sid, "4after");
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
+	resume_text(&f, &w, false, "4after");
+}
+END_TEST
+
+START_TEST(test_rung_mark_is_set_by_a_packet_and_reset_by_a_new_hold)
+{
+	struct testutil_req	f;
+	struct eio_wait		w;
+	struct store_txn	*t;
+	struct store_session	 s;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	ck_assert_int_eq(store_session_get(t, sid, &s), 0);
+	store_txn_abort(t);
+	ck_assert_uint_eq(s.get_rung, 0);
+	post_ok(sid, "4a");
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	ck_assert_int_eq(store_session_get(t, sid, &s), 0);
+	store_txn_abort(t);
+	ck_assert_uint_eq(s.get_rung, 1);
+	resume_text(&f, &w, false, "4a");
+	get_held(&f, sid, &w);
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	ck_assert_int_eq(store_session_get(t, sid, &s), 0);
+	store_txn_abort(t);
+	ck_assert_uint_eq(s.get_rung, 0);
+}
+END_TEST
+
 START_TEST(test_queued_packets_go_out_in_one_answer)
 {
 	char	sid[32];
@@ -1408,6 +1483,10 @@ eio_suite(void)
 	tcase_add_test(tc, test_get_with_nothing_queued_waits_until_ping_time);
 	tcase_add_test(tc, test_held_get_resumed_before_news_keeps_waiting);
 	tcase_add_test(tc, test_post_message_rings_and_resumed_get_gets_echo);
+	tcase_add_test(tc, test_held_get_is_rung_once_until_answered);
+	tcase_add_test(tc,
+	    test_ring_for_pong_does_not_silence_the_next_packet);
+	tcase_add_test(tc, test_rung_mark_is_set_by_a_packet_and_reset_by_a_new_hold);
 	tcase_add_test(tc, test_queued_packets_go_out_in_one_answer);
 	tcase_add_test(tc, test_answered_batch_is_not_sent_twice);
 	tcase_add_test(tc, test_lost_answer_goes_out_again);
