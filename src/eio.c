@@ -1098,59 +1098,157 @@ out:
 	return (r);
 }
 
-enum eio_result
-eio_resume(struct eio *e, struct http_request *req, struct eio_wait *w,
-    int64_t now, bool shutdown, struct http_response *resp)
+/*
+ * The resume of one held GET inside the open write transaction txn.
+ * Returns EIO_DONE with resp filled, or EIO_WAIT; *dirty tells whether
+ * it wrote to txn, in which case the caller must eio_ctx_put(ctx) and
+ * commit.  *rcp gets a store error, after which txn must be aborted.
+ */
+static enum eio_result
+eio_resume_in(struct eio *e, struct store_txn *txn, struct eio_ctx *ctx,
+    struct store_session *s, struct http_request *req, struct eio_wait *w,
+    int64_t now, bool shutdown, struct http_response *resp, bool *dirty,
+    int *rcp)
 {
-	struct store_session	 s;
-	struct eio_ctx		 ctx;
-	enum eio_result		 r;
-	int			 rc;
+	enum eio_result	 r;
+	uint64_t	 head;
+	int		 rc;
 
+	*rcp = 0;
+	*dirty = false;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->e = e;
+	ctx->txn = txn;
+	ctx->now = now;
+	ctx->sid = w->sid;
+	ctx->s = s;
 	http_response_reset(resp);
 	http_cors_headers(&e->cfg.cors, req->origin, &resp->headers);
 	w->from = w->to = 0;
-	if ((rc = eio_ctx_open(e, &ctx, w->sid, &s, now)) != 0) {
+	if ((rc = store_session_get(txn, w->sid, s)) != 0) {
 		/* Removed while we waited: it was closed. */
-		if (rc == -ENOENT)
-			eio_answer_text(resp, "1");
-		else
-			eio_answer_failure(resp, rc);
+		if (rc != -ENOENT)
+			*rcp = rc;
+		eio_answer_text(resp, "1");
 		return (EIO_DONE);
 	}
-	if (s.get_instance != store_instance(e->st) ||
-	    s.get_token != w->token) {
-		store_txn_abort(ctx.txn);
+	if (s->get_instance != store_instance(e->st) ||
+	    s->get_token != w->token) {
 		eio_answer_text(resp, "6");
 		return (EIO_DONE);
 	}
-	if (shutdown && !(s.state == STORE_SESSION_OPEN && !s.ping_sent &&
-	    now >= s.ping_at)) {
+	*dirty = true;
+	if (shutdown && !(s->state == STORE_SESSION_OPEN && !s->ping_sent &&
+	    now >= s->ping_at)) {
 		/*
 		 * Let the next GET, in any process, take over; but a due
 		 * ping goes out now, with what is queued (below), or the
 		 * next GET might come too late for it.
 		 */
-		s.get_instance = 0;
-		s.get_token = 0;
-		if (eio_ctx_commit(&ctx, resp) == 0)
-			eio_answer_text(resp, "6");
+		s->get_instance = 0;
+		s->get_token = 0;
+		eio_answer_text(resp, "6");
 		return (EIO_DONE);
 	}
-	r = eio_poll(&ctx, true, resp, w, &rc);
+	head = s->q_head;
+	r = eio_poll(ctx, true, resp, w, rcp);
+	/* Still nothing: keep waiting, nothing written (unless a trim). */
+	if (r == EIO_WAIT && s->q_head == head)
+		*dirty = false;
+	return (r);
+}
+
+enum eio_result
+eio_resume(struct eio *e, struct http_request *req, struct eio_wait *w,
+    int64_t now, bool shutdown, struct http_response *resp)
+{
+	struct eio_resume_item	it;
+
+	it.req = req;
+	it.w = w;
+	it.resp = resp;
+	eio_resume_batch(e, &it, 1, now, shutdown);
+	return (it.result);
+}
+
+/* Resume one item in a transaction of its own. */
+static void
+eio_resume_alone(struct eio *e, struct eio_resume_item *it, int64_t now,
+    bool shutdown)
+{
+	struct store_session	 s;
+	struct store_txn	*txn;
+	struct eio_ctx		 ctx;
+	bool			 dirty;
+	int			 rc;
+
+	it->result = EIO_DONE;
+	if ((rc = store_txn_begin(e->st, true, &txn)) != 0) {
+		http_response_reset(it->resp);
+		http_cors_headers(&e->cfg.cors, it->req->origin,
+		    &it->resp->headers);
+		eio_answer_failure(it->resp, rc);
+		return;
+	}
+	it->result = eio_resume_in(e, txn, &ctx, &s, it->req, it->w, now,
+	    shutdown, it->resp, &dirty, &rc);
 	if (rc != 0) {
-		store_txn_abort(ctx.txn);
-		eio_answer_failure(resp, rc);
-		return (EIO_DONE);
+		store_txn_abort(txn);
+		eio_answer_failure(it->resp, rc);
+		it->result = EIO_DONE;
+		return;
 	}
-	if (r == EIO_WAIT) {
-		/* Still nothing: keep waiting, nothing to write. */
-		store_txn_abort(ctx.txn);
-		return (EIO_WAIT);
+	if (!dirty) {
+		/* Nothing written: no commit (no flush) needed. */
+		store_txn_abort(txn);
+		return;
 	}
-	if (eio_ctx_commit(&ctx, resp) != 0)
-		return (EIO_DONE);
-	return (EIO_DONE);
+	if (eio_ctx_commit(&ctx, it->resp) != 0)
+		it->result = EIO_DONE;
+}
+
+void
+eio_resume_batch(struct eio *e, struct eio_resume_item *items, size_t n,
+    int64_t now, bool shutdown)
+{
+	struct store_session	 s;
+	struct store_txn	*txn;
+	struct eio_ctx		 ctx;
+	size_t			 i;
+	bool			 dirty, written = false;
+	int			 rc;
+
+	if (n == 1) {
+		eio_resume_alone(e, &items[0], now, shutdown);
+		return;
+	}
+	if ((rc = store_txn_begin(e->st, true, &txn)) != 0)
+		goto one_by_one;
+	for (i = 0; i < n; i++) {
+		items[i].result = eio_resume_in(e, txn, &ctx, &s, items[i].req,
+		    items[i].w, now, shutdown, items[i].resp, &dirty, &rc);
+		if (rc == 0 && dirty) {
+			rc = eio_ctx_put(&ctx);
+			written = true;
+		}
+		if (rc != 0) {
+			store_txn_abort(txn);
+			goto one_by_one;
+		}
+	}
+	if (!written)
+		store_txn_abort(txn);
+	else if (store_txn_commit(txn) != 0)
+		goto one_by_one;
+	return;
+
+one_by_one:
+	/*
+	 * Nothing of the batch was written: let each item fail (or not)
+	 * on its own.
+	 */
+	for (i = 0; i < n; i++)
+		eio_resume_alone(e, &items[i], now, shutdown);
 }
 
 void
