@@ -755,6 +755,100 @@ START_TEST(test_superseded_held_get_gets_noop)
 }
 END_TEST
 
+/*
+ * Several held GETs resumed in one transaction get what each would get
+ * alone: news, nothing yet, a ping, a close, a noop for a superseded one.
+ */
+START_TEST(test_batch_resume_answers_each_as_alone)
+{
+	struct testutil_req	 f[5];
+	struct eio_wait		 w[5];
+	struct http_response	 resp[5];
+	struct eio_resume_item	 it[5];
+	char			 sid[5][32];
+	size_t			 i;
+
+	for (i = 0; i < 5; i++) {
+		http_response_init(&resp[i]);
+		testutil_handshake(sid[i]);
+	}
+	/* 3 and 4 are one session: 3's GET is superseded by 4's. */
+	strcpy(sid[4], sid[3]);
+	testutil_now = TESTUTIL_T0 + 100;
+	for (i = 0; i < 4; i++)
+		get_held(&f[i], sid[i], &w[i]);
+	resume_text(&f[3], &w[3], true, "6");
+	get_held(&f[4], sid[4], &w[4]);
+	post_ok(sid[0], "4news");
+	post_ok(sid[2], "1");
+	testutil_rings_drain(NULL);
+
+	for (i = 0; i < 5; i++) {
+		it[i].req = &f[i].req;
+		it[i].w = &w[i];
+		it[i].resp = &resp[i];
+	}
+	eio_resume_batch(e, it, 5, TESTUTIL_T0 + 200, false);
+	ck_assert_int_eq(it[0].result, EIO_DONE);
+	check_text(&resp[0], "4news");
+	ck_assert_uint_eq(w[0].to - w[0].from, 1);
+	ck_assert_int_eq(it[1].result, EIO_WAIT);
+	ck_assert(w[1].deadline == TESTUTIL_T0 + TESTUTIL_PING_INTERVAL);
+	ck_assert_int_eq(it[2].result, EIO_DONE);
+	check_text(&resp[2], "6");
+	ck_assert_int_eq(it[3].result, EIO_DONE);
+	check_text(&resp[3], "6");
+	ck_assert_int_eq(it[4].result, EIO_WAIT);
+	check_closed_once(sid[2], "transport close");
+
+	/* The answers were committed: the sessions go on from there. */
+	testutil_now = TESTUTIL_T0 + 300;
+	testutil_get_text(sid[0], "2");
+	eio_resume_batch(e, &it[1], 1, testutil_now, false);
+	check_text(&resp[1], "2");
+	get_error(sid[2], 1);
+	for (i = 0; i < 5; i++)
+		http_response_clear(&resp[i]);
+}
+END_TEST
+
+/*
+ * In one batch, a pong deadline passed closes its session (on_close once,
+ * "1"), and a ping as late for a held GET goes out all the same.
+ */
+START_TEST(test_batch_resume_closes_late_pong_once)
+{
+	struct testutil_req	 f[2];
+	struct eio_wait		 w[2];
+	struct http_response	 resp[2];
+	struct eio_resume_item	 it[2];
+	char			 sid[2][32];
+	size_t			 i;
+
+	for (i = 0; i < 2; i++) {
+		http_response_init(&resp[i]);
+		testutil_handshake(sid[i]);
+	}
+	get_held(&f[1], sid[1], &w[1]);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	testutil_get_text(sid[0], "2");
+	get_held(&f[0], sid[0], &w[0]);
+	for (i = 0; i < 2; i++) {
+		it[i].req = &f[i].req;
+		it[i].w = &w[i];
+		it[i].resp = &resp[i];
+	}
+	testutil_now += TESTUTIL_PING_TIMEOUT;
+	eio_resume_batch(e, it, 2, testutil_now, false);
+	check_text(&resp[0], "1");
+	check_text(&resp[1], "2");
+	check_closed_once(sid[0], "ping timeout");
+	ck_assert_uint_eq(testutil_session_count(st), 1);
+	for (i = 0; i < 2; i++)
+		http_response_clear(&resp[i]);
+}
+END_TEST
+
 /* Heartbeat. */
 
 START_TEST(test_held_get_gets_ping_at_ping_time)
@@ -1493,6 +1587,8 @@ eio_suite(void)
 	tcase_add_test(tc, test_second_get_is_400_and_held_get_gets_close);
 	tcase_add_test(tc, test_shutdown_resume_answers_noop_and_keeps_session);
 	tcase_add_test(tc, test_superseded_held_get_gets_noop);
+	tcase_add_test(tc, test_batch_resume_answers_each_as_alone);
+	tcase_add_test(tc, test_batch_resume_closes_late_pong_once);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("heartbeat");
