@@ -327,10 +327,11 @@ static void *
 park_parker_main(void *arg)
 {
 	struct park		*pk = arg;
-	struct park_entry	*pe;
+	struct park_entry	*batch[PARK_BATCH], *pe;
 	struct timespec		 ts;
 	int64_t			 now, wait;
-	bool			 keep, shutdown;
+	size_t			 i, n, keep;
+	bool			 shutdown;
 
 	pthread_mutex_lock(&pk->lock);
 	for (;;) {
@@ -338,7 +339,11 @@ park_parker_main(void *arg)
 		while (pk->nheap > 0 && (pk->shutdown ||
 		    pk->heap[0]->deadline <= now))
 			park_make_ready(pk, pk->heap[0], true);
-		if ((pe = park_take_ready(pk)) == NULL) {
+		/* Everything ready, up to a batch: one transaction for all. */
+		for (n = 0; n < PARK_BATCH &&
+		    (pe = park_take_ready(pk)) != NULL; n++)
+			batch[n] = pe;
+		if (n == 0) {
 			if (pk->stop)
 				break;
 			if (pk->nheap == 0)
@@ -360,17 +365,19 @@ park_parker_main(void *arg)
 		shutdown = pk->shutdown;
 		pthread_mutex_unlock(&pk->lock);
 
-		keep = pk->resume(pk->arg, pe, shutdown);
+		keep = pk->resume(pk->arg, batch, n, shutdown);
 
 		pthread_mutex_lock(&pk->lock);
-		if (keep) {
+		now = eio_now();
+		for (i = 0; i < keep; i++) {
+			pe = batch[i];
 			/*
 			 * A ring sent while the entry was out (after the
 			 * resume looked) found nothing: apply it now.
 			 */
 			if (pk->shutdown)
 				park_make_ready(pk, pe, true);
-			else if (park_recent_take(pk, pe->sid, eio_now()))
+			else if (park_recent_take(pk, pe->sid, now))
 				park_make_ready(pk, pe, false);
 			else
 				park_insert(pk, pe);

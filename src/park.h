@@ -31,13 +31,15 @@ struct park_entry {
 };
 
 /*
- * Called in the parker thread, with no lock held, for an entry that was
- * rung, is due, or must end because of shutdown.  Return true to keep it
- * parked (after updating its deadline), false when it was answered (the
- * callback then owns and frees it).
+ * Called in the parker thread, with no lock held, for n entries (at most
+ * PARK_BATCH, the due ones first) that were rung, are due, or must end
+ * because of shutdown.  Returns how many stay parked: the callback moves
+ * those to the front of pes, with their deadlines updated; it owns and
+ * frees the others, which it answered.
  */
-typedef bool (*park_resume_fn)(void *arg, struct park_entry *,
-    bool shutdown);
+#define PARK_BATCH	64
+typedef size_t (*park_resume_fn)(void *arg, struct park_entry **pes,
+    size_t n, bool shutdown);
 
 /*
  * Start the drain and parker threads over the bell (bell_open() first).

@@ -1,8 +1,8 @@
 /*
  * sio-fcgi: unit tests for park, the table of held polls: rings that
  * race with parking or with a resume are never lost, a ring for an
- * entry that is already ready is absorbed, and due entries (pings) are
- * answered before rung ones.  The park runs its real threads over this
+ * entry that is already ready is absorbed, due entries (pings) are
+ * answered before rung ones, and what is ready goes in one batch.  The park runs its real threads over this
  * process's bell; the resume callback records what it was given.
  */
 #include "config.h"
@@ -27,13 +27,15 @@
 
 static struct park	*pk;
 /* Entries outlive the test function: teardown answers what is parked. */
-static struct park_entry gate, a, a2, rung, due;
+static struct park_entry gate, a, a2, b, c, rung, due;
 
 /* What the resume callback saw, in order; guarded by lock. */
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 cond = PTHREAD_COND_INITIALIZER;
 static char		 calls[MAX_CALLS][STORE_SID_MAX + 1];
 static size_t		 ncalls;
+static size_t		 batches[MAX_CALLS];	/* entries per callback */
+static size_t		 nbatches;
 /* Resumes of gate_sid wait until gate_open. */
 static const char	*gate_sid;
 static bool		 gate_open;
@@ -41,13 +43,10 @@ static bool		 gate_open;
 static const char	*ring_sid;
 
 static bool
-resume(void *arg, struct park_entry *pe, bool shutdown)
+resume_one(struct park_entry *pe)
 {
 	bool	keep = false;
 
-	(void)arg;
-	if (shutdown)
-		return (false);
 	pthread_mutex_lock(&lock);
 	if (ncalls < MAX_CALLS)
 		strcpy(calls[ncalls], pe->sid);
@@ -66,6 +65,26 @@ resume(void *arg, struct park_entry *pe, bool shutdown)
 		ck_assert_int_eq(bell_ring(bell_self(), pe->sid), 0);
 		pe->deadline = eio_now() + FAR;
 		pe->rung = 0;
+	}
+	return (keep);
+}
+
+static size_t
+resume(void *arg, struct park_entry **pes, size_t n, bool shutdown)
+{
+	size_t	i, keep = 0;
+
+	(void)arg;
+	if (shutdown)
+		return (0);
+	pthread_mutex_lock(&lock);
+	if (nbatches < MAX_CALLS)
+		batches[nbatches] = n;
+	nbatches++;
+	pthread_mutex_unlock(&lock);
+	for (i = 0; i < n; i++) {
+		if (resume_one(pes[i]))
+			pes[keep++] = pes[i];
 	}
 	return (keep);
 }
@@ -115,6 +134,7 @@ setup(void)
 	testutil_rings_drain(NULL);
 	memset(calls, 0, sizeof(calls));
 	ncalls = 0;
+	nbatches = 0;
 	gate_sid = NULL;
 	gate_open = false;
 	ring_sid = NULL;
@@ -195,6 +215,32 @@ START_TEST(test_due_entries_are_answered_before_rung_ones)
 }
 END_TEST
 
+START_TEST(test_ready_entries_are_resumed_in_one_batch)
+{
+	entry_init(&gate, "gate", eio_now());
+	entry_init(&a, "sid-a", eio_now() + FAR);
+	entry_init(&b, "sid-b", eio_now() + FAR);
+	entry_init(&c, "sid-c", eio_now() + FAR);
+	gate_sid = "gate";
+	park_add(pk, &a);
+	park_add(pk, &b);
+	park_add(pk, &c);
+	park_add(pk, &gate);
+	ck_assert(wait_calls(1, WAIT_MS));
+	ck_assert_int_eq(bell_ring(bell_self(), "sid-b"), 0);
+	ck_assert_int_eq(bell_ring(bell_self(), "sid-a"), 0);
+	ck_assert_int_eq(bell_ring(bell_self(), "sid-c"), 0);
+	open_gate();
+	ck_assert(wait_calls(4, WAIT_MS));
+	ck_assert_uint_eq(nbatches, 2);
+	ck_assert_uint_eq(batches[1], 3);
+	ck_assert_str_eq(calls[1], "sid-b");
+	ck_assert_str_eq(calls[2], "sid-a");
+	ck_assert_str_eq(calls[3], "sid-c");
+	ck_assert_uint_eq(park_count(pk), 0);
+}
+END_TEST
+
 static Suite *
 park_suite(void)
 {
@@ -211,6 +257,7 @@ park_suite(void)
 	tc = tcase_create("order");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_due_entries_are_answered_before_rung_ones);
+	tcase_add_test(tc, test_ready_entries_are_resumed_in_one_batch);
 	suite_add_tcase(s, tc);
 	return (s);
 }
