@@ -1171,6 +1171,19 @@ eio_resume(struct eio *e, struct http_request *req, struct eio_wait *w,
 	return (it.result);
 }
 
+/*
+ * The time to answer at: now, or later when the writer lock took a
+ * while to get.  A ping the answer carries goes out when it commits, and
+ * the client's pingTimeout counts from then, not from before our wait.
+ */
+static int64_t
+eio_resume_now(struct eio *e, int64_t now)
+{
+	int64_t	t = e->cfg.clock();
+
+	return (t > now ? t : now);
+}
+
 /* Resume one item in a transaction of its own. */
 static void
 eio_resume_alone(struct eio *e, struct eio_resume_item *it, int64_t now,
@@ -1190,6 +1203,7 @@ eio_resume_alone(struct eio *e, struct eio_resume_item *it, int64_t now,
 		eio_answer_failure(it->resp, rc);
 		return;
 	}
+	now = eio_resume_now(e, now);
 	it->result = eio_resume_in(e, txn, &ctx, &s, it->req, it->w, now,
 	    shutdown, it->resp, &dirty, &rc);
 	if (rc != 0) {
@@ -1224,6 +1238,7 @@ eio_resume_batch(struct eio *e, struct eio_resume_item *items, size_t n,
 	}
 	if ((rc = store_txn_begin(e->st, true, &txn)) != 0)
 		goto one_by_one;
+	now = eio_resume_now(e, now);
 	for (i = 0; i < n; i++) {
 		items[i].result = eio_resume_in(e, txn, &ctx, &s, items[i].req,
 		    items[i].w, now, shutdown, items[i].resp, &dirty, &rc);

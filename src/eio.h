@@ -111,6 +111,9 @@ struct eio_resume_item {
  * commit, one flush) instead of n.  Each item gets the answer it would
  * get alone, in the order given; when the shared transaction fails, each
  * item is retried alone so that one failure does not fail the others.
+ * Answers are made at now, or at the configured clock's time once the
+ * transaction is open when that is later (the wait for LMDB's writer
+ * lock is the server's lag: a ping answered after it goes out then).
  */
 void	eio_resume_batch(struct eio *, struct eio_resume_item *, size_t n,
 	    int64_t now, bool shutdown);

@@ -1053,6 +1053,32 @@ START_TEST(test_pong_deadline_of_late_ping_counts_from_its_answer)
 }
 END_TEST
 
+/*
+ * The resume was asked for at the ping time but got the writer lock 50 ms
+ * later: the ping went out then, and the pong has pingTimeout from then.
+ */
+START_TEST(test_pong_deadline_counts_from_the_resume_holding_the_lock)
+{
+	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	struct testutil_req	f;
+	struct eio_wait		w;
+	struct http_response	*resp = &r_test;
+	char			 sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	testutil_now = due + 50;
+	ck_assert_int_eq(eio_resume(e, &f.req, &w, due, false, resp),
+	    EIO_DONE);
+	check_text(resp, "2");
+	ck_assert_int_eq(eio_sweep(e, due + 50 + TESTUTIL_PING_TIMEOUT - 1),
+	    0);
+	ck_assert_uint_eq(ncloses, 0);
+	ck_assert_int_eq(eio_sweep(e, due + 50 + TESTUTIL_PING_TIMEOUT), 1);
+	check_closed_once(sid, "ping timeout");
+}
+END_TEST
+
 START_TEST(test_sweep_spares_and_rings_held_get_late_with_the_ping)
 {
 	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
@@ -1608,6 +1634,8 @@ eio_suite(void)
 	    test_late_resume_of_held_get_sends_ping_and_pong_keeps_session);
 	tcase_add_test(tc,
 	    test_pong_deadline_of_late_ping_counts_from_its_answer);
+	tcase_add_test(tc,
+	    test_pong_deadline_counts_from_the_resume_holding_the_lock);
 	tcase_add_test(tc,
 	    test_sweep_spares_and_rings_held_get_late_with_the_ping);
 	tcase_add_test(tc,
