@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -58,7 +59,8 @@ static bool		 front_wstop;
 static int		 front_fd = -1;
 static char		*front_path;	/* daemon socket file */
 static int		 front_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t front_stopping;
+/* Set by a signal handler or the sweep, read by the workers. */
+static atomic_bool	 front_stopping;
 
 static struct eio	*front_eio;
 static struct park	*front_park;
@@ -305,7 +307,8 @@ front_worker(void *arg)
 	struct front_req	*fr = NULL;
 
 	(void)arg;
-	while (!front_stopping) {
+	while (!atomic_load_explicit(&front_stopping,
+	    memory_order_relaxed)) {
 		if (fr == NULL)
 			fr = front_req_new();
 		if (FCGX_Accept_r(&fr->fcgx) < 0)
@@ -412,7 +415,7 @@ front_shutdown(void)
 {
 	int	saved = errno;
 
-	front_stopping = 1;
+	atomic_store_explicit(&front_stopping, true, memory_order_relaxed);
 	if (front_pipe[1] != -1)
 		(void)!write(front_pipe[1], "x", 1);
 	errno = saved;
