@@ -388,7 +388,7 @@ async function chaos(t, { name, caseNo, serverOpts, kill }) {
       `delivered ${shown} of ${mustShow} (acked message, tab) (${liveDeliveries} live events), ` +
       `lost ${lost}, duplicated ${duplicated}, ` +
       `${reconnects} reconnects (${recoveries} recovered, ${reconnects - recoveries} by sessionID; ` +
-      `disconnects: ${Object.entries(reasons).map(([r, n]) => `${n} ${r}`).join(', ')})` +
+      `disconnect events: ${Object.entries(reasons).map(([r, n]) => `${n} ${r}`).join(', ')})` +
       (retried ? `; ${retried} final messages sent twice` : '');
     t.diagnostic(summary);
     console.log(`# chaos summary: ${summary}`);
