@@ -17,8 +17,9 @@
 // whether or not its transaction committed, and a retry by the client
 // would store a second copy if the first did commit.  Exactly-once for
 // retried messages is therefore impossible with this wire protocol, and
-// the clients here never retry.  What the server does guarantee, and
-// what this test checks:
+// the clients here never send a message again (a second try in the final
+// round is a new message, checked like any other).  What the server does
+// guarantee, and what this test checks:
 //   * an acked message is stored exactly once, and every tab that must
 //     see it (the recipient's tabs, the sender's other tabs, and the
 //     sending tab itself, as the guide's client appends its own message)
@@ -26,7 +27,11 @@
 //   * a message whose ack never came ("unconfirmed") is stored at most
 //     once, and atomically: if it is not stored, no tab ever got it live;
 //   * no tab shows any message twice, and no socket gets one event twice
-//     (a recovered socket must get only what it missed).
+//     (a recovered socket must get only what it missed);
+//   * the live events of each tab's last socket (one socket across its
+//     recoveries) are exactly the stored messages of its user that were
+//     not in its first "users" and not sent by itself: a snapshot on a
+//     later connection must not hide a lost event.
 // A tab's view is the guide's client model: "users" replaces the
 // conversations (the history, on every connection), "private message"
 // appends, and the sending tab appends its own message when acked.
@@ -87,6 +92,8 @@ class ChaosTab {
     this.view = new Map();	// userID -> contents, in the order shown
     this.presence = new Map();	// userID -> online?
     this.live = new Map();	// socket id -> Set of contents got live
+    this.firstSnap = new Map();	// socket id -> Set of contents in its first "users"
+    this.sentBy = new Map();	// socket id -> Set of contents it sent
     this.liveCount = 0;
     this.dupLive = [];		// "content to socket" got twice
     this.refusals = [];		// connect_error from the server itself
@@ -133,6 +140,11 @@ class ChaosTab {
     });
     s.on('users', (users) => {
       this.snapshots++;
+      // A recovered socket keeps its id and gets "users" again: the
+      // first one is what it had before its live events.
+      if (!this.firstSnap.has(s.id)) {
+        this.firstSnap.set(s.id, new Set(users.flatMap((u) => u.messages.map((m) => m.content))));
+      }
       for (const u of users) {
         this.view.set(u.userID, u.messages.map((m) => m.content));
         this.presence.set(u.userID, u.connected);
@@ -161,6 +173,8 @@ class ChaosTab {
   // callback runs synchronously with the ack packet, so the sending tab's
   // own copy goes into its view before any later event.
   send(to, content) {
+    if (!this.sentBy.has(this.s.id)) this.sentBy.set(this.s.id, new Set());
+    this.sentBy.get(this.s.id).add(content);
     return new Promise((resolve) => {
       this.s.timeout(ACK_MS).emit('private message', { content, to }, (err, res) => {
         if (err) resolve({ outcome: 'unconfirmed', why: err.message });
@@ -281,7 +295,9 @@ async function chaos(t, { name, caseNo, serverOpts, kill }) {
     // connected a moment later (a request cut by the last kill has been
     // noticed by then).
     const notConnected = () => tabs.filter((tb) => !tb.connected)
-      .map((tb) => `${tb.name} (${tb.trail.join('; ')})`).join(', ');
+      .map((tb) => `${tb.name} (${tb.trail.join('; ')})`).join(', ') +
+      `; contrib/serve ${srv.child.exitCode === null && srv.child.signalCode === null ? 'running'
+        : `exited (${srv.child.exitCode ?? srv.child.signalCode}): ${srv.output().slice(-2000)}`}`;
     await sleep(500);
     await until(() => tabs.every((tb) => tb.connected), 'every tab connected again', 20000)
       .catch((err) => { throw new Error(`${err.message}: ${notConnected()}`); });
@@ -355,10 +371,32 @@ async function chaos(t, { name, caseNo, serverOpts, kill }) {
       }
       return diffs;
     };
+    // The live stream of each tab's current socket (since it first
+    // connected, across recoveries): every stored message of its user
+    // that was not in its first "users" and that it did not send itself,
+    // each once.
+    const liveDiff = () => {
+      const diffs = [];
+      for (const tb of tabs) {
+        const id = tb.s.id;
+        const mine = new Set(world.users.filter((o) => o !== tb.user)
+          .flatMap((o) => stored.get(`${tb.user.userID} ${o.userID}`) ?? []));
+        const first = tb.firstSnap.get(id) ?? new Set();
+        const sent = tb.sentBy.get(id) ?? new Set();
+        const want = [...mine].filter((c) => !first.has(c) && !sent.has(c));
+        const got = tb.live.get(id) ?? new Set();
+        const missing = want.filter((c) => !got.has(c));
+        const extra = [...got].filter((c) => !mine.has(c) || first.has(c) || sent.has(c));
+        if (missing.length || extra.length) diffs.push({ tab: tb.name, socket: id, missing, extra });
+      }
+      return diffs;
+    };
     try {
-      await until(() => viewDiff().length === 0, 'every tab\'s view to match the history', 5000);
+      await until(() => viewDiff().length === 0 && liveDiff().length === 0,
+        'every tab\'s view and live events to match the history', 5000);
     } catch { /* reported below */ }
     const diffs = viewDiff();
+    const liveDiffs = liveDiff();
 
     // The counts.
     const acked = world.sent.filter((r) => r.outcome === 'acked');
@@ -366,11 +404,13 @@ async function chaos(t, { name, caseNo, serverOpts, kill }) {
     const refused = world.sent.filter((r) => r.outcome === 'refused');
     const lostStored = acked.filter((r) => !storedCount.has(r.content));
     const lostInTabs = diffs.flatMap((d) => d.missing.filter((c) => world.byContent.get(c)?.outcome === 'acked'));
+    const lostLive = liveDiffs.flatMap((d) => d.missing);
     const dupStored = [...storedCount].filter(([, n]) => n > 1).map(([c]) => c);
     const dupInTabs = diffs.flatMap((d) => d.dups);
     const dupLive = tabs.flatMap((tb) => tb.dupLive);
-    const lost = lostStored.length + lostInTabs.length;
-    const duplicated = dupStored.length + dupInTabs.length + dupLive.length;
+    const lost = lostStored.length + lostInTabs.length + lostLive.length;
+    const duplicated = dupStored.length + dupInTabs.length + dupLive.length +
+      liveDiffs.reduce((n, d) => n + d.extra.length, 0);
     const committedUnconfirmed = unconfirmed.filter((r) => storedCount.has(r.content)).length;
     const liveDeliveries = tabs.reduce((n, tb) => n + tb.liveCount, 0);
     // (acked message, tab that must show it): the recipient's tabs and
@@ -406,6 +446,7 @@ async function chaos(t, { name, caseNo, serverOpts, kill }) {
     assert.deepEqual(dupStored, [], 'no message stored twice');
     assert.deepEqual(dupLive, [], 'no socket got a message twice');
     assert.deepEqual(diffs, [], 'every tab shows its conversations as stored, each message once');
+    assert.deepEqual(liveDiffs, [], 'each socket got live every message it had to, and nothing else');
     for (const a of world.users) {
       for (const b of world.users) {
         if (a !== b) assert.deepEqual(stored.get(`${a.userID} ${b.userID}`), stored.get(`${b.userID} ${a.userID}`),
