@@ -31,6 +31,11 @@
 static int	 bell_sock = -1;
 static uint64_t	 bell_instance;
 
+/* Rings to ourselves: held for reading while fn runs. */
+static pthread_rwlock_t	 bell_local_lock = PTHREAD_RWLOCK_INITIALIZER;
+static bell_local_fn	 bell_local;
+static void		*bell_local_arg;
+
 static socklen_t
 bell_addr(uint64_t instance, struct sockaddr_un *sun)
 {
@@ -134,6 +139,15 @@ bell_clock(void)
 	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
+void
+bell_set_local(bell_local_fn fn, void *arg)
+{
+	pthread_rwlock_wrlock(&bell_local_lock);
+	bell_local = fn;
+	bell_local_arg = arg;
+	pthread_rwlock_unlock(&bell_local_lock);
+}
+
 int
 bell_ring(uint64_t instance, const char *sid)
 {
@@ -142,6 +156,15 @@ bell_ring(uint64_t instance, const char *sid)
 	char			msg[128];
 	int			fd, n;
 
+	if (instance == bell_instance && bell_sock != -1) {
+		pthread_rwlock_rdlock(&bell_local_lock);
+		if (bell_local != NULL) {
+			bell_local(bell_local_arg, sid, bell_clock());
+			pthread_rwlock_unlock(&bell_local_lock);
+			return (0);
+		}
+		pthread_rwlock_unlock(&bell_local_lock);
+	}
 	if ((fd = bell_sender()) == -1)
 		return (-errno);
 	/* "sid time": the time lets the receiver measure wake latency. */

@@ -27,6 +27,15 @@ int	bell_fd(void);
  * Returns 0, or -ESRCH when nobody owns it.
  */
 int	bell_ring(uint64_t instance, const char *sid);
+/*
+ * Hand rings for this process's own instance to fn(arg, sid, sent) in
+ * the ringing thread instead of sending them through the socket, whose
+ * queue is short and would block the ringer; NULL sends them through the
+ * socket again.  fn must not ring.  Returns when no ringer is inside the
+ * previous fn any more, so that its arg may then be freed.
+ */
+typedef void (*bell_local_fn)(void *arg, const char *sid, int64_t sent);
+void	bell_set_local(bell_local_fn fn, void *arg);
 /* True when a process owns instance's socket. */
 bool	bell_is_alive(uint64_t instance);
 /*

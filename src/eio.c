@@ -295,16 +295,23 @@ eio_sid_is_wellformed(const char *sid)
 	return (true);
 }
 
-/* When the sweep must look at s next. */
+/*
+ * When the sweep must look at s next, at now.  The pong is due
+ * pingTimeout after the ping went out in a poll answer, or, when no GET
+ * came to take it, after it was due.  A ping that is due while a GET is
+ * held goes out with that GET's answer, however late the front gives
+ * it: the sweep then only looks again a pingTimeout later.
+ */
 static int64_t
-eio_deadline(const struct store_session *s)
+eio_deadline(const struct store_session *s, int64_t now)
 {
 	int64_t	d;
 
 	if (s->state == STORE_SESSION_CLOSING)
 		return (s->closing_until);
-	/* A ping due and not fetched counts as sent when due. */
 	d = s->ping_at + s->ping_timeout;
+	if (!s->ping_sent && s->get_instance != 0 && d <= now)
+		d = now + s->ping_timeout;
 	if (s->app_deadline != 0 && s->app_deadline < d)
 		d = s->app_deadline;
 	return (d);
@@ -327,6 +334,20 @@ eio_get_is_held(const struct store_session *s)
 	return (s->get_instance != 0 && bell_is_alive(s->get_instance));
 }
 
+/*
+ * Whether s's pong is late at now.  Never while a live GET is held and
+ * the ping has not gone out: the server, not the client, is late then
+ * (its parker has not answered the GET yet), and that GET carries the
+ * ping when it is answered.
+ */
+static bool
+eio_pong_is_late(const struct store_session *s, int64_t now)
+{
+	if (now < s->ping_at + (int64_t)s->ping_timeout)
+		return (false);
+	return (s->ping_sent || !eio_get_is_held(s));
+}
+
 /* Write back the driving session, with its timer, unless removed. */
 static int
 eio_ctx_put(struct eio_ctx *ctx)
@@ -336,11 +357,18 @@ eio_ctx_put(struct eio_ctx *ctx)
 	if (ctx->deleted || ctx->s == NULL)
 		return (0);
 	if ((rc = store_session_set_timer(ctx->txn, ctx->sid, ctx->s,
-	    eio_deadline(ctx->s))) != 0)
+	    eio_deadline(ctx->s, ctx->now))) != 0)
 		return (rc);
 	return (store_session_put(ctx->txn, ctx->sid, ctx->s, false));
 }
 
+/*
+ * Queue pkt for sid and wake its held GET.  Once: that GET, resumed after
+ * this commit, finds the packet and is answered, so the rings of later
+ * commits would only make its holder look again in vain.  A ring that
+ * queues nothing (a pong, a close) does not count: the resume it causes
+ * may keep the GET waiting.
+ */
 static int
 eio_push(struct eio_ctx *ctx, const char *sid, struct store_session *s,
     const char *pkt, size_t len)
@@ -349,8 +377,10 @@ eio_push(struct eio_ctx *ctx, const char *sid, struct store_session *s,
 
 	if ((rc = store_queue_push(ctx->txn, sid, s, pkt, len)) != 0)
 		return (rc);
-	if (s->get_instance != 0)
+	if (s->get_instance != 0 && !s->get_rung) {
 		store_txn_ring(ctx->txn, s->get_instance, sid);
+		s->get_rung = 1;
+	}
 	return (0);
 }
 
@@ -460,7 +490,7 @@ eio_close_mode(struct eio_ctx *ctx, const char *sid,
 		if (own)
 			return (0);	/* eio_ctx_put() writes it */
 		if ((rc = store_session_set_timer(ctx->txn, sid, s,
-		    eio_deadline(s))) != 0)
+		    eio_deadline(s, ctx->now))) != 0)
 			return (rc);
 		return (store_session_put(ctx->txn, sid, s, false));
 	}
@@ -471,7 +501,13 @@ eio_close_mode(struct eio_ctx *ctx, const char *sid,
 	return (0);
 }
 
-/* Queue a ping when one is due; close when the pong is late. */
+/*
+ * For a poll: queue a ping when one is due, or close when the pong is
+ * late.  The poll answers with what is queued, so a ping queued here
+ * goes out now, and the pong deadline counts from now.  When this poll
+ * is the session's held GET (get_instance is still set: eio_get clears
+ * it for a new GET), a due ping goes out however late the resume is.
+ */
 static int
 eio_heartbeat(struct eio_ctx *ctx)
 {
@@ -479,12 +515,14 @@ eio_heartbeat(struct eio_ctx *ctx)
 
 	if (s->state != STORE_SESSION_OPEN)
 		return (0);
-	if (ctx->now >= s->ping_at + (int64_t)s->ping_timeout)
+	if (eio_pong_is_late(s, ctx->now))
 		return (eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
 		    "ping timeout"));
 	if (!s->ping_sent && ctx->now >= s->ping_at) {
 		s->ping_sent = 1;
-		return (eio_push(ctx, ctx->sid, s, "2", 1));
+		s->ping_at = ctx->now;
+		/* No ring: this very poll answers it. */
+		return (store_queue_push(ctx->txn, ctx->sid, s, "2", 1));
 	}
 	return (0);
 }
@@ -574,6 +612,7 @@ eio_poll(struct eio_ctx *ctx, bool held, struct http_response *resp,
 	/* Nothing to say yet: hold the request. */
 	s->get_instance = store_instance(ctx->e->st);
 	s->get_token = w->token;
+	s->get_rung = 0;
 	w->deadline = eio_get_deadline(s);
 	return (EIO_WAIT);
 }
@@ -796,7 +835,7 @@ eio_post_check(struct eio *e, struct eio_ctx *ctx, struct store_session *s,
 		eio_close_answer(ctx, resp, 400);
 		return (false);
 	}
-	if (now >= s->ping_at + (int64_t)s->ping_timeout) {
+	if (eio_pong_is_late(s, now)) {
 		/* The pong is late: closed, even if the sweep has not run. */
 		rc = eio_close_mode(ctx, ctx->sid, EIO_CLOSE_ABRUPT,
 		    "ping timeout");
@@ -1206,54 +1245,172 @@ out:
 	return (r);
 }
 
+/*
+ * The resume of one held GET inside the open write transaction txn.
+ * Returns EIO_DONE with resp filled, or EIO_WAIT; *dirty tells whether
+ * it wrote to txn, in which case the caller must eio_ctx_put(ctx) and
+ * commit.  *rcp gets a store error, after which txn must be aborted.
+ */
+static enum eio_result
+eio_resume_in(struct eio *e, struct store_txn *txn, struct eio_ctx *ctx,
+    struct store_session *s, struct http_request *req, struct eio_wait *w,
+    int64_t now, bool shutdown, struct http_response *resp, bool *dirty,
+    int *rcp)
+{
+	enum eio_result	 r;
+	uint64_t	 head;
+	int		 rc;
+
+	*rcp = 0;
+	*dirty = false;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->e = e;
+	ctx->txn = txn;
+	ctx->now = now;
+	ctx->sid = w->sid;
+	ctx->s = s;
+	http_response_reset(resp);
+	http_cors_headers(&e->cfg.cors, req->origin, &resp->headers);
+	w->from = w->to = 0;
+	if ((rc = store_session_get(txn, w->sid, s)) != 0) {
+		/* Removed while we waited: it was closed. */
+		if (rc != -ENOENT)
+			*rcp = rc;
+		eio_answer_text(resp, "1");
+		return (EIO_DONE);
+	}
+	if (s->get_instance != store_instance(e->st) ||
+	    s->get_token != w->token) {
+		eio_answer_text(resp, "6");
+		return (EIO_DONE);
+	}
+	*dirty = true;
+	if (shutdown && !(s->state == STORE_SESSION_OPEN && !s->ping_sent &&
+	    now >= s->ping_at)) {
+		/*
+		 * Let the next GET, in any process, take over; but a due
+		 * ping goes out now, with what is queued (below), or the
+		 * next GET might come too late for it.
+		 */
+		s->get_instance = 0;
+		s->get_token = 0;
+		eio_answer_text(resp, "6");
+		return (EIO_DONE);
+	}
+	head = s->q_head;
+	r = eio_poll(ctx, true, resp, w, rcp);
+	/* Still nothing: keep waiting, nothing written (unless a trim). */
+	if (r == EIO_WAIT && s->q_head == head)
+		*dirty = false;
+	return (r);
+}
+
 enum eio_result
 eio_resume(struct eio *e, struct http_request *req, struct eio_wait *w,
     int64_t now, bool shutdown, struct http_response *resp)
 {
+	struct eio_resume_item	it;
+
+	it.req = req;
+	it.w = w;
+	it.resp = resp;
+	eio_resume_batch(e, &it, 1, now, shutdown);
+	return (it.result);
+}
+
+/*
+ * The time to answer at: now, or later when the writer lock took a
+ * while to get.  A ping the answer carries goes out when it commits, and
+ * the client's pingTimeout counts from then, not from before our wait.
+ */
+static int64_t
+eio_resume_now(struct eio *e, int64_t now)
+{
+	int64_t	t = e->cfg.clock();
+
+	return (t > now ? t : now);
+}
+
+/* Resume one item in a transaction of its own. */
+static void
+eio_resume_alone(struct eio *e, struct eio_resume_item *it, int64_t now,
+    bool shutdown)
+{
 	struct store_session	 s;
+	struct store_txn	*txn;
 	struct eio_ctx		 ctx;
-	enum eio_result		 r;
+	bool			 dirty;
 	int			 rc;
 
-	http_response_reset(resp);
-	http_cors_headers(&e->cfg.cors, req->origin, &resp->headers);
-	w->from = w->to = 0;
-	if ((rc = eio_ctx_open(e, &ctx, w->sid, &s, now)) != 0) {
-		/* Removed while we waited: it was closed. */
-		if (rc == -ENOENT)
-			eio_answer_text(resp, "1");
-		else
-			eio_answer_failure(resp, rc);
-		return (EIO_DONE);
+	it->result = EIO_DONE;
+	if ((rc = store_txn_begin(e->st, true, &txn)) != 0) {
+		http_response_reset(it->resp);
+		http_cors_headers(&e->cfg.cors, it->req->origin,
+		    &it->resp->headers);
+		eio_answer_failure(it->resp, rc);
+		return;
 	}
-	if (s.get_instance != store_instance(e->st) ||
-	    s.get_token != w->token) {
-		store_txn_abort(ctx.txn);
-		eio_answer_text(resp, "6");
-		return (EIO_DONE);
-	}
-	if (shutdown) {
-		/* Let the next GET, in any process, take over. */
-		s.get_instance = 0;
-		s.get_token = 0;
-		if (eio_ctx_commit(&ctx, resp) == 0)
-			eio_answer_text(resp, "6");
-		return (EIO_DONE);
-	}
-	r = eio_poll(&ctx, true, resp, w, &rc);
+	now = eio_resume_now(e, now);
+	it->result = eio_resume_in(e, txn, &ctx, &s, it->req, it->w, now,
+	    shutdown, it->resp, &dirty, &rc);
 	if (rc != 0) {
-		store_txn_abort(ctx.txn);
-		eio_answer_failure(resp, rc);
-		return (EIO_DONE);
+		store_txn_abort(txn);
+		eio_answer_failure(it->resp, rc);
+		it->result = EIO_DONE;
+		return;
 	}
-	if (r == EIO_WAIT) {
-		/* Still nothing: keep waiting, nothing to write. */
-		store_txn_abort(ctx.txn);
-		return (EIO_WAIT);
+	if (!dirty) {
+		/* Nothing written: no commit (no flush) needed. */
+		store_txn_abort(txn);
+		return;
 	}
-	if (eio_ctx_commit(&ctx, resp) != 0)
-		return (EIO_DONE);
-	return (EIO_DONE);
+	if (eio_ctx_commit(&ctx, it->resp) != 0)
+		it->result = EIO_DONE;
+}
+
+void
+eio_resume_batch(struct eio *e, struct eio_resume_item *items, size_t n,
+    int64_t now, bool shutdown)
+{
+	struct store_session	 s;
+	struct store_txn	*txn;
+	struct eio_ctx		 ctx;
+	size_t			 i;
+	bool			 dirty, written = false;
+	int			 rc;
+
+	if (n == 1) {
+		eio_resume_alone(e, &items[0], now, shutdown);
+		return;
+	}
+	if ((rc = store_txn_begin(e->st, true, &txn)) != 0)
+		goto one_by_one;
+	now = eio_resume_now(e, now);
+	for (i = 0; i < n; i++) {
+		items[i].result = eio_resume_in(e, txn, &ctx, &s, items[i].req,
+		    items[i].w, now, shutdown, items[i].resp, &dirty, &rc);
+		if (rc == 0 && dirty) {
+			rc = eio_ctx_put(&ctx);
+			written = true;
+		}
+		if (rc != 0) {
+			store_txn_abort(txn);
+			goto one_by_one;
+		}
+	}
+	if (!written)
+		store_txn_abort(txn);
+	else if (store_txn_commit(txn) != 0)
+		goto one_by_one;
+	return;
+
+one_by_one:
+	/*
+	 * Nothing of the batch was written: let each item fail (or not)
+	 * on its own.
+	 */
+	for (i = 0; i < n; i++)
+		eio_resume_alone(e, &items[i], now, shutdown);
 }
 
 void
@@ -1309,10 +1466,15 @@ eio_sweep_one(struct store_txn *txn, const char *sid, void *arg)
 	if (ctx.deleted)
 		return (0);
 	if (s.state == STORE_SESSION_OPEN) {
-		if (ctx.now >= s.ping_at + (int64_t)s.ping_timeout &&
-		    (rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,
-		    "ping timeout")) != 0)
-			return (rc);
+		if (eio_pong_is_late(&s, ctx.now)) {
+			if ((rc = eio_close_mode(&ctx, sid, EIO_CLOSE_ABRUPT,
+			    "ping timeout")) != 0)
+				return (rc);
+		} else if (!s.ping_sent && s.get_instance != 0 &&
+		    ctx.now >= s.ping_at + (int64_t)s.ping_timeout) {
+			/* Its held GET is late with the ping: hurry it. */
+			store_txn_ring(txn, s.get_instance, sid);
+		}
 	} else if (ctx.now >= s.closing_until) {
 		if (s.get_instance != 0)
 			store_txn_ring(txn, s.get_instance, sid);

@@ -99,6 +99,24 @@ enum eio_result eio_handle(struct eio *, struct http_request *, int64_t now,
 enum eio_result eio_resume(struct eio *, struct http_request *,
 	    struct eio_wait *, int64_t now, bool shutdown,
 	    struct http_response *resp);
+/* One held GET to look at again, for eio_resume_batch(). */
+struct eio_resume_item {
+	struct http_request	*req;		/* borrowed */
+	struct eio_wait		*w;		/* borrowed, updated */
+	struct http_response	*resp;		/* borrowed, filled */
+	enum eio_result		 result;	/* set: as eio_resume() */
+};
+/*
+ * eio_resume() for n held GETs at once, in one write transaction (one
+ * commit, one flush) instead of n.  Each item gets the answer it would
+ * get alone, in the order given; when the shared transaction fails, each
+ * item is retried alone so that one failure does not fail the others.
+ * Answers are made at now, or at the configured clock's time once the
+ * transaction is open when that is later (the wait for LMDB's writer
+ * lock is the server's lag: a ping answered after it goes out then).
+ */
+void	eio_resume_batch(struct eio *, struct eio_resume_item *, size_t n,
+	    int64_t now, bool shutdown);
 /* Writing the answer of w failed: make its batch go out again. */
 void	eio_answer_failed(struct eio *, const struct eio_wait *);
 /*

@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,15 +40,29 @@ struct front_req {
 	struct http_request	 req;
 	struct http_response	 resp;
 	struct eio_wait		 w;
-	struct park_entry	 pe;	/* first: see front_req_of() */
+	struct park_entry	 pe;	/* see front_req_of() */
+	struct front_req	*wnext;	/* the writers' queue */
 	bool			 eof;	/* stdin read to its end */
 	struct buf		 early;	/* body read by front_read_body_ready */
 };
 
+/*
+ * Answers to resumed polls are written by threads of their own, so that
+ * the parker goes on with the next batch while the front reads these.
+ */
+#define FRONT_WRITERS	2
+static pthread_t	 front_writers[FRONT_WRITERS];
+static pthread_mutex_t	 front_wlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 front_wcond = PTHREAD_COND_INITIALIZER;
+static struct front_req	*front_wq;
+static struct front_req	*front_wq_tail;
+static bool		 front_wstop;
+
 static int		 front_fd = -1;
 static char		*front_path;	/* daemon socket file */
 static int		 front_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t front_stopping;
+/* Set by a signal handler or the sweep, read by the workers. */
+static atomic_bool	 front_stopping;
 
 static struct eio	*front_eio;
 static struct park	*front_park;
@@ -331,29 +346,88 @@ front_answer(struct front_req *fr)
 	}
 }
 
-static bool
-front_resume(void *arg, struct park_entry *pe, bool shutdown)
+/* Queue the answered fr (taken) for the writers. */
+static void
+front_write_later(struct front_req *fr)
 {
-	struct front_req	*fr = front_req_of(pe);
+	pthread_mutex_lock(&front_wlock);
+	fr->wnext = NULL;
+	if (front_wq_tail != NULL)
+		front_wq_tail->wnext = fr;
+	else
+		front_wq = fr;
+	front_wq_tail = fr;
+	pthread_cond_signal(&front_wcond);
+	pthread_mutex_unlock(&front_wlock);
+}
+
+/* A writer: answer and free what the parker queued, until told to stop. */
+static void *
+front_writer(void *arg)
+{
+	struct front_req	*fr;
 
 	(void)arg;
-	if (eio_resume(front_eio, &fr->req, &fr->w, eio_now(), shutdown,
-	    &fr->resp) == EIO_WAIT) {
-		pe->deadline = fr->w.deadline;
-		pe->rung = 0;
-		return (true);
+	pthread_mutex_lock(&front_wlock);
+	for (;;) {
+		if ((fr = front_wq) == NULL) {
+			if (front_wstop)
+				break;
+			pthread_cond_wait(&front_wcond, &front_wlock);
+			continue;
+		}
+		if ((front_wq = fr->wnext) == NULL)
+			front_wq_tail = NULL;
+		pthread_mutex_unlock(&front_wlock);
+		front_answer(fr);
+		front_req_free(fr);
+		pthread_mutex_lock(&front_wlock);
 	}
-	if (pe->rung != 0 && log_enabled(LOG_LEVEL_DEBUG)) {
-		/*
-		 * From the ringer's commit to our answer ready; logged
-		 * before the answer goes out, like the request line.
-		 */
-		log_debug("front: woke sid=%s in %lld us", pe->sid,
-		    (long long)(bell_clock() - pe->rung));
+	pthread_mutex_unlock(&front_wlock);
+	return (NULL);
+}
+
+/*
+ * The parker's callback: look at every entry again in one write
+ * transaction, then hand the answers to the writers.
+ */
+static size_t
+front_resume(void *arg, struct park_entry **pes, size_t n, bool shutdown)
+{
+	struct eio_resume_item	 items[PARK_BATCH];
+	struct front_req	*fr;
+	struct park_entry	*pe;
+	size_t			 i, keep = 0;
+
+	(void)arg;
+	for (i = 0; i < n; i++) {
+		fr = front_req_of(pes[i]);
+		items[i].req = &fr->req;
+		items[i].w = &fr->w;
+		items[i].resp = &fr->resp;
 	}
-	front_answer(fr);
-	front_req_free(fr);
-	return (false);
+	eio_resume_batch(front_eio, items, n, eio_now(), shutdown);
+	for (i = 0; i < n; i++) {
+		pe = pes[i];
+		fr = front_req_of(pe);
+		if (items[i].result == EIO_WAIT) {
+			pe->deadline = fr->w.deadline;
+			pe->rung = 0;
+			pes[keep++] = pe;
+			continue;
+		}
+		if (pe->rung != 0 && log_enabled(LOG_LEVEL_DEBUG)) {
+			/*
+			 * From the ringer's commit to our answer ready;
+			 * logged before the answer goes out, like the
+			 * request line.
+			 */
+			log_debug("front: woke sid=%s in %lld us", pe->sid,
+			    (long long)(bell_clock() - pe->rung));
+		}
+		front_write_later(fr);
+	}
+	return (keep);
 }
 
 static void *
@@ -362,7 +436,8 @@ front_worker(void *arg)
 	struct front_req	*fr = NULL;
 
 	(void)arg;
-	while (!front_stopping) {
+	while (!atomic_load_explicit(&front_stopping,
+	    memory_order_relaxed)) {
 		if (fr == NULL)
 			fr = front_req_new();
 		if (FCGX_Accept_r(&fr->fcgx) < 0)
@@ -469,7 +544,7 @@ front_shutdown(void)
 {
 	int	saved = errno;
 
-	front_stopping = 1;
+	atomic_store_explicit(&front_stopping, true, memory_order_relaxed);
 	if (front_pipe[1] != -1)
 		(void)!write(front_pipe[1], "x", 1);
 	errno = saved;
@@ -483,6 +558,11 @@ front_run(const struct front_config *cfg, struct eio *e)
 	int		 i, n = cfg->threads > 0 ? cfg->threads : 1;
 
 	front_eio = e;
+	for (i = 0; i < FRONT_WRITERS; i++) {
+		if ((errno = pthread_create(&front_writers[i], NULL,
+		    front_writer, NULL)) != 0)
+			fatal("front: pthread_create");
+	}
 	front_park = park_start(front_resume, NULL);
 	workers = xcalloc((size_t)n, sizeof(*workers));
 	for (i = 0; i < n; i++) {
@@ -507,5 +587,12 @@ front_run(const struct front_config *cfg, struct eio *e)
 	free(workers);
 	park_stop(front_park);
 	front_park = NULL;
+	/* The parker answered every held poll: write what is queued. */
+	pthread_mutex_lock(&front_wlock);
+	front_wstop = true;
+	pthread_cond_broadcast(&front_wcond);
+	pthread_mutex_unlock(&front_wlock);
+	for (i = 0; i < FRONT_WRITERS; i++)
+		pthread_join(front_writers[i], NULL);
 	return (0);
 }

@@ -1,8 +1,9 @@
 /*
  * sio-fcgi: parked polls.  A hash table by session id finds the entries
- * a ring names; a binary heap by deadline finds the ones due; a ready
- * list carries both to the parker thread.  One mutex guards all three:
- * every operation under it is O(1) or O(log n).
+ * a ring names (waiting or already ready: a second ring for a ready
+ * entry changes nothing); a binary heap by deadline finds the waiting
+ * ones that are due; ready lists carry both to the parker thread.  One
+ * mutex guards them all: every operation under it is O(1) or O(log n).
  */
 #include "config.h"
 
@@ -27,7 +28,7 @@
 enum park_where {
 	PARK_NOWHERE = 0,
 	PARK_WAITING,		/* in the table and the heap */
-	PARK_READY,		/* on the ready list */
+	PARK_READY,		/* in the table and on a ready list */
 };
 
 struct park_recent {
@@ -45,6 +46,9 @@ struct park {
 	struct park_entry	**heap;
 	size_t			 nheap;
 	size_t			 szheap;
+	/* Ready entries: the due ones (pings) first, then the rung ones. */
+	struct park_entry	*due;
+	struct park_entry	*due_tail;
 	struct park_entry	*ready;
 	struct park_entry	*ready_tail;
 	struct park_recent	 recent[PARK_RECENT];
@@ -129,12 +133,18 @@ park_heap_remove(struct park *pk, struct park_entry *pe)
 /* Table and ready list; the lock is held. */
 
 static void
-park_insert(struct park *pk, struct park_entry *pe)
+park_link(struct park *pk, struct park_entry *pe)
 {
 	uint32_t	h = park_hash(pe->sid);
 
 	pe->next = pk->table[h];
 	pk->table[h] = pe;
+}
+
+static void
+park_insert(struct park *pk, struct park_entry *pe)
+{
+	park_link(pk, pe);
 	if (pk->nheap == pk->szheap) {
 		pk->szheap = pk->szheap == 0 ? 256 : pk->szheap * 2;
 		pk->heap = xreallocarray(pk->heap, pk->szheap,
@@ -158,24 +168,62 @@ park_unlink(struct park *pk, struct park_entry *pe)
 			break;
 		}
 	}
-	park_heap_remove(pk, pe);
 	pe->next = NULL;
 	pe->where = PARK_NOWHERE;
 }
 
+/*
+ * Move pe to a ready list: the due list when its deadline passed (a ping
+ * to send, a pong deadline), so that the parker answers those before the
+ * rung ones: a late ping costs a client its session, a late message only
+ * latency.
+ */
 static void
-park_make_ready(struct park *pk, struct park_entry *pe)
+park_make_ready(struct park *pk, struct park_entry *pe, bool due)
 {
+	struct park_entry	**head, **tail;
+
+	if (pe->where == PARK_READY)
+		return;
 	if (pe->where == PARK_WAITING)
-		park_unlink(pk, pe);
-	pe->next = NULL;
+		park_heap_remove(pk, pe);
+	else {
+		/* Not in the table yet (park_add, or back from a resume). */
+		park_link(pk, pe);
+	}
+	head = due ? &pk->due : &pk->ready;
+	tail = due ? &pk->due_tail : &pk->ready_tail;
+	pe->ready_next = NULL;
 	pe->where = PARK_READY;
-	if (pk->ready_tail != NULL)
-		pk->ready_tail->next = pe;
+	if (*tail != NULL)
+		(*tail)->ready_next = pe;
 	else
-		pk->ready = pe;
-	pk->ready_tail = pe;
+		*head = pe;
+	*tail = pe;
 	pthread_cond_signal(&pk->cond);
+}
+
+/* Take the first ready entry, due ones first; NULL when none. */
+static struct park_entry *
+park_take_ready(struct park *pk)
+{
+	struct park_entry	**head, **tail, *pe;
+
+	if (pk->due != NULL) {
+		head = &pk->due;
+		tail = &pk->due_tail;
+	} else {
+		head = &pk->ready;
+		tail = &pk->ready_tail;
+	}
+	if ((pe = *head) == NULL)
+		return (NULL);
+	*head = pe->ready_next;
+	if (*head == NULL)
+		*tail = NULL;
+	pe->ready_next = NULL;
+	park_unlink(pk, pe);
+	return (pe);
 }
 
 /* A ring for sid: ready every entry of it, or remember it. */
@@ -191,7 +239,7 @@ park_ring(struct park *pk, const char *sid, int64_t sent, int64_t now)
 		if (strcmp(pe->sid, sid) == 0) {
 			if (pe->rung == 0)
 				pe->rung = sent;
-			park_make_ready(pk, pe);
+			park_make_ready(pk, pe, false);	/* no-op when ready */
 			found = true;
 		}
 	}
@@ -205,6 +253,41 @@ park_ring(struct park *pk, const char *sid, int64_t sent, int64_t now)
 	strcpy(pk->recent[i].sid, sid);
 	pk->recent[i].at = now;
 	pk->nrecent++;
+}
+
+/*
+ * Take the rings for sid that found no entry in the last PARK_RECENT_MS;
+ * true when there was one.
+ */
+static bool
+park_recent_take(struct park *pk, const char *sid, int64_t now)
+{
+	size_t	i, n;
+	bool	rung = false;
+
+	n = pk->nrecent < PARK_RECENT ? pk->nrecent : PARK_RECENT;
+	for (i = 0; i < n; i++) {
+		if (pk->recent[i].at != 0 &&
+		    now - pk->recent[i].at < PARK_RECENT_MS &&
+		    strcmp(pk->recent[i].sid, sid) == 0) {
+			pk->recent[i].at = 0;
+			rung = true;
+		}
+	}
+	return (rung);
+}
+
+/* A ring from this process (bell_set_local()), in the ringer's thread. */
+static void
+park_ring_local(void *arg, const char *sid, int64_t sent)
+{
+	struct park	*pk = arg;
+
+	if (strlen(sid) > STORE_SID_MAX)
+		return;
+	pthread_mutex_lock(&pk->lock);
+	park_ring(pk, sid, sent, eio_now());
+	pthread_mutex_unlock(&pk->lock);
 }
 
 static void *
@@ -244,18 +327,23 @@ static void *
 park_parker_main(void *arg)
 {
 	struct park		*pk = arg;
-	struct park_entry	*pe;
+	struct park_entry	*batch[PARK_BATCH], *pe;
 	struct timespec		 ts;
 	int64_t			 now, wait;
-	bool			 keep, shutdown;
+	size_t			 i, n, keep;
+	bool			 shutdown;
 
 	pthread_mutex_lock(&pk->lock);
 	for (;;) {
 		now = eio_now();
 		while (pk->nheap > 0 && (pk->shutdown ||
 		    pk->heap[0]->deadline <= now))
-			park_make_ready(pk, pk->heap[0]);
-		if (pk->ready == NULL) {
+			park_make_ready(pk, pk->heap[0], true);
+		/* Everything ready, up to a batch: one transaction for all. */
+		for (n = 0; n < PARK_BATCH &&
+		    (pe = park_take_ready(pk)) != NULL; n++)
+			batch[n] = pe;
+		if (n == 0) {
 			if (pk->stop)
 				break;
 			if (pk->nheap == 0)
@@ -274,21 +362,23 @@ park_parker_main(void *arg)
 			}
 			continue;
 		}
-		pe = pk->ready;
-		pk->ready = pe->next;
-		if (pk->ready == NULL)
-			pk->ready_tail = NULL;
-		pe->next = NULL;
-		pe->where = PARK_NOWHERE;
 		shutdown = pk->shutdown;
 		pthread_mutex_unlock(&pk->lock);
 
-		keep = pk->resume(pk->arg, pe, shutdown);
+		keep = pk->resume(pk->arg, batch, n, shutdown);
 
 		pthread_mutex_lock(&pk->lock);
-		if (keep) {
+		now = eio_now();
+		for (i = 0; i < keep; i++) {
+			pe = batch[i];
+			/*
+			 * A ring sent while the entry was out (after the
+			 * resume looked) found nothing: apply it now.
+			 */
 			if (pk->shutdown)
-				park_make_ready(pk, pe);
+				park_make_ready(pk, pe, true);
+			else if (park_recent_take(pk, pe->sid, now))
+				park_make_ready(pk, pe, false);
 			else
 				park_insert(pk, pe);
 		}
@@ -315,6 +405,7 @@ park_start(park_resume_fn resume, void *arg)
 	if ((errno = pthread_create(&pk->parker_thread, NULL,
 	    park_parker_main, pk)) != 0)
 		fatal("park: pthread_create");
+	bell_set_local(park_ring_local, pk);
 	return (pk);
 }
 
@@ -322,22 +413,13 @@ void
 park_add(struct park *pk, struct park_entry *pe)
 {
 	int64_t	now = eio_now();
-	size_t	i, n;
-	bool	rung = false;
+	bool	rung;
 
 	pthread_mutex_lock(&pk->lock);
-	n = pk->nrecent < PARK_RECENT ? pk->nrecent : PARK_RECENT;
-	for (i = 0; i < n; i++) {
-		if (pk->recent[i].at != 0 &&
-		    now - pk->recent[i].at < PARK_RECENT_MS &&
-		    strcmp(pk->recent[i].sid, pe->sid) == 0) {
-			pk->recent[i].at = 0;
-			rung = true;
-		}
-	}
+	rung = park_recent_take(pk, pe->sid, now);
 	pe->next = NULL;
 	if (rung || pk->shutdown)
-		park_make_ready(pk, pe);
+		park_make_ready(pk, pe, pk->shutdown);
 	else {
 		park_insert(pk, pe);
 		if (pe->heap_index == 0)
@@ -360,6 +442,8 @@ park_stop(struct park *pk)
 {
 	if (pk == NULL)
 		return;
+	/* Our own rings go through the socket again, still drained. */
+	bell_set_local(NULL, NULL);
 	pthread_mutex_lock(&pk->lock);
 	pk->shutdown = true;
 	pk->stop = true;

@@ -24,21 +24,28 @@ struct park_entry {
 	int64_t			 deadline;	/* eio_now() clock, ms */
 	int64_t			 rung;	/* first ring's bell_clock(), or 0 */
 	/* Private to park.c. */
-	struct park_entry	*next;		/* hash chain or ready list */
+	struct park_entry	*next;		/* hash chain */
+	struct park_entry	*ready_next;	/* ready list */
 	size_t			 heap_index;
 	int			 where;
 };
 
 /*
- * Called in the parker thread, with no lock held, for an entry that was
- * rung, is due, or must end because of shutdown.  Return true to keep it
- * parked (after updating its deadline), false when it was answered (the
- * callback then owns and frees it).
+ * Called in the parker thread, with no lock held, for n entries (at most
+ * PARK_BATCH, the due ones first) that were rung, are due, or must end
+ * because of shutdown.  Returns how many stay parked: the callback moves
+ * those to the front of pes, with their deadlines updated; it owns and
+ * frees the others, which it answered.
  */
-typedef bool (*park_resume_fn)(void *arg, struct park_entry *,
-    bool shutdown);
+#define PARK_BATCH	64
+typedef size_t (*park_resume_fn)(void *arg, struct park_entry **pes,
+    size_t n, bool shutdown);
 
-/* Start the drain and parker threads over the bell (bell_open() first). */
+/*
+ * Start the drain and parker threads over the bell (bell_open() first).
+ * Rings from this process are handed to the park directly
+ * (bell_set_local()), not through the bell's socket.
+ */
 struct park *park_start(park_resume_fn, void *arg);
 /* Park an entry (borrowed until the callback answers it). */
 void	park_add(struct park *, struct park_entry *);

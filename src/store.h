@@ -125,7 +125,13 @@ struct store_session {
 	uint8_t		ping_sent;	/* a ping is out, a pong awaited */
 	uint8_t		close_tail_held; /* enum store_tail */
 	uint8_t		close_tail_next; /* enum store_tail */
-	uint8_t		pad[3];
+	/*
+	 * The held GET was rung for a packet queued to it: no more rings
+	 * until it is answered, which any queued packet makes it be.  Reset
+	 * when a GET is held anew.
+	 */
+	uint8_t		get_rung;
+	uint8_t		pad[2];
 	uint32_t	ping_interval;	/* ms, fixed at the handshake */
 	uint32_t	ping_timeout;	/* ms */
 	int64_t		created;

@@ -575,6 +575,81 @@ START_TEST(test_post_message_rings_and_resumed_get_gets_echo)
 }
 END_TEST
 
+START_TEST(test_held_get_is_rung_once_until_answered)
+{
+	struct testutil_req	f, f2;
+	struct eio_wait		w, w2;
+	char			sid[32], other[32];
+
+	testutil_handshake(sid);
+	testutil_handshake(other);
+	get_held(&f, sid, &w);
+	testutil_rings_drain(NULL);
+	post_ok(sid, "4a");
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
+	/* Not yet answered: the first ring will make it find these too. */
+	post_ok(sid, "4b");
+	post_ok(other, "4x");
+	ck_assert_int_eq(testutil_rings_drain(sid), 0);
+	resume_text(&f, &w, false, "4a" RS "4b");
+
+	/* Held anew: the next packet rings again. */
+	get_held(&f2, sid, &w2);
+	post_ok(sid, "4c");
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
+	resume_text(&f2, &w2, false, "4c");
+}
+END_TEST
+
+START_TEST(test_ring_for_pong_does_not_silence_the_next_packet)
+{
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	testutil_get_text(sid, "2");
+	get_held(&f, sid, &w);
+	testutil_rings_drain(NULL);
+	testutil_now += 10;
+	post_ok(sid, "3");
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
+	resume_wait(&f, &w);
+	post_ok(sid, "4after");
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
+	resume_text(&f, &w, false, "4after");
+}
+END_TEST
+
+START_TEST(test_rung_mark_is_set_by_a_packet_and_reset_by_a_new_hold)
+{
+	struct testutil_req	f;
+	struct eio_wait		w;
+	struct store_txn	*t;
+	struct store_session	 s;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	ck_assert_int_eq(store_session_get(t, sid, &s), 0);
+	store_txn_abort(t);
+	ck_assert_uint_eq(s.get_rung, 0);
+	post_ok(sid, "4a");
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	ck_assert_int_eq(store_session_get(t, sid, &s), 0);
+	store_txn_abort(t);
+	ck_assert_uint_eq(s.get_rung, 1);
+	resume_text(&f, &w, false, "4a");
+	get_held(&f, sid, &w);
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	ck_assert_int_eq(store_session_get(t, sid, &s), 0);
+	store_txn_abort(t);
+	ck_assert_uint_eq(s.get_rung, 0);
+}
+END_TEST
+
 START_TEST(test_queued_packets_go_out_in_one_answer)
 {
 	char	sid[32];
@@ -678,6 +753,100 @@ START_TEST(test_superseded_held_get_gets_noop)
 	resume_text(&f, &w, false, "6");
 	post_ok(sid, "4x");
 	resume_text(&f2, &w2, false, "4x");
+}
+END_TEST
+
+/*
+ * Several held GETs resumed in one transaction get what each would get
+ * alone: news, nothing yet, a ping, a close, a noop for a superseded one.
+ */
+START_TEST(test_batch_resume_answers_each_as_alone)
+{
+	struct testutil_req	 f[5];
+	struct eio_wait		 w[5];
+	struct http_response	 resp[5];
+	struct eio_resume_item	 it[5];
+	char			 sid[5][32];
+	size_t			 i;
+
+	for (i = 0; i < 5; i++) {
+		http_response_init(&resp[i]);
+		testutil_handshake(sid[i]);
+	}
+	/* 3 and 4 are one session: 3's GET is superseded by 4's. */
+	strcpy(sid[4], sid[3]);
+	testutil_now = TESTUTIL_T0 + 100;
+	for (i = 0; i < 4; i++)
+		get_held(&f[i], sid[i], &w[i]);
+	resume_text(&f[3], &w[3], true, "6");
+	get_held(&f[4], sid[4], &w[4]);
+	post_ok(sid[0], "4news");
+	post_ok(sid[2], "1");
+	testutil_rings_drain(NULL);
+
+	for (i = 0; i < 5; i++) {
+		it[i].req = &f[i].req;
+		it[i].w = &w[i];
+		it[i].resp = &resp[i];
+	}
+	eio_resume_batch(e, it, 5, TESTUTIL_T0 + 200, false);
+	ck_assert_int_eq(it[0].result, EIO_DONE);
+	check_text(&resp[0], "4news");
+	ck_assert_uint_eq(w[0].to - w[0].from, 1);
+	ck_assert_int_eq(it[1].result, EIO_WAIT);
+	ck_assert(w[1].deadline == TESTUTIL_T0 + TESTUTIL_PING_INTERVAL);
+	ck_assert_int_eq(it[2].result, EIO_DONE);
+	check_text(&resp[2], "6");
+	ck_assert_int_eq(it[3].result, EIO_DONE);
+	check_text(&resp[3], "6");
+	ck_assert_int_eq(it[4].result, EIO_WAIT);
+	check_closed_once(sid[2], "transport close");
+
+	/* The answers were committed: the sessions go on from there. */
+	testutil_now = TESTUTIL_T0 + 300;
+	testutil_get_text(sid[0], "2");
+	eio_resume_batch(e, &it[1], 1, testutil_now, false);
+	check_text(&resp[1], "2");
+	get_error(sid[2], 1);
+	for (i = 0; i < 5; i++)
+		http_response_clear(&resp[i]);
+}
+END_TEST
+
+/*
+ * In one batch, a pong deadline passed closes its session (on_close once,
+ * "1"), and a ping as late for a held GET goes out all the same.
+ */
+START_TEST(test_batch_resume_closes_late_pong_once)
+{
+	struct testutil_req	 f[2];
+	struct eio_wait		 w[2];
+	struct http_response	 resp[2];
+	struct eio_resume_item	 it[2];
+	char			 sid[2][32];
+	size_t			 i;
+
+	for (i = 0; i < 2; i++) {
+		http_response_init(&resp[i]);
+		testutil_handshake(sid[i]);
+	}
+	get_held(&f[1], sid[1], &w[1]);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	testutil_get_text(sid[0], "2");
+	get_held(&f[0], sid[0], &w[0]);
+	for (i = 0; i < 2; i++) {
+		it[i].req = &f[i].req;
+		it[i].w = &w[i];
+		it[i].resp = &resp[i];
+	}
+	testutil_now += TESTUTIL_PING_TIMEOUT;
+	eio_resume_batch(e, it, 2, testutil_now, false);
+	check_text(&resp[0], "1");
+	check_text(&resp[1], "2");
+	check_closed_once(sid[0], "ping timeout");
+	ck_assert_uint_eq(testutil_session_count(st), 1);
+	for (i = 0; i < 2; i++)
+		http_response_clear(&resp[i]);
 }
 END_TEST
 
@@ -818,21 +987,173 @@ START_TEST(test_sweep_closes_session_whose_pong_is_late)
 }
 END_TEST
 
-START_TEST(test_sweep_after_ping_sent_closes_at_pong_deadline)
+START_TEST(test_sweep_closes_at_pong_deadline_counted_from_the_ping)
 {
-	char	sid[32];
+	const int64_t	sent = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + 20;
+	char		sid[32];
 
+	/* The ping went out 20 ms after it was due: the pong has until. */
 	testutil_handshake(sid);
-	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + 20;
+	testutil_now = sent;
 	testutil_get_text(sid, "2");
-	ck_assert_int_eq(eio_sweep(e,
-	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT - 1),
-	    0);
+	ck_assert_int_eq(eio_sweep(e, sent + TESTUTIL_PING_TIMEOUT - 1), 0);
 	ck_assert_uint_eq(ncloses, 0);
-	ck_assert_int_eq(eio_sweep(e,
-	    TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + TESTUTIL_PING_TIMEOUT), 1);
+	ck_assert_int_eq(eio_sweep(e, sent + TESTUTIL_PING_TIMEOUT), 1);
 	check_closed_once(sid, "ping timeout");
 	get_error(sid, 1);
+}
+END_TEST
+
+/*
+ * Regress for healthy clients closed under load: the ping was due at T
+ * while the session's GET was held, but the server resumed that GET only
+ * pingTimeout + 50 ms later.  The client answers the ping at once: the
+ * session lives, and the next ping comes pingInterval after that pong.
+ */
+START_TEST(test_late_resume_of_held_get_sends_ping_and_pong_keeps_session)
+{
+	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	const int64_t		late = due + TESTUTIL_PING_TIMEOUT + 50;
+	struct testutil_req	f, f2;
+	struct eio_wait		w, w2;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	ck_assert(w.deadline == due);
+	testutil_now = late;
+	resume_text(&f, &w, false, "2");
+	testutil_now = late + 5;
+	post_ok(sid, "3");
+	get_held(&f2, sid, &w2);
+	ck_assert(w2.deadline == late + 5 + TESTUTIL_PING_INTERVAL);
+	ck_assert_int_eq(eio_sweep(e, late + TESTUTIL_PING_TIMEOUT), 0);
+	ck_assert_uint_eq(ncloses, 0);
+}
+END_TEST
+
+/* The same, with the pong slow but in time: pingTimeout from the ping. */
+START_TEST(test_pong_deadline_of_late_ping_counts_from_its_answer)
+{
+	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	const int64_t		late = due + TESTUTIL_PING_TIMEOUT + 50;
+	struct testutil_req	f, f2;
+	struct eio_wait		w, w2;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	testutil_now = late;
+	resume_text(&f, &w, false, "2");
+	testutil_now = late + 1;
+	get_held(&f2, sid, &w2);
+	ck_assert(w2.deadline == late + TESTUTIL_PING_TIMEOUT);
+	testutil_now = late + TESTUTIL_PING_TIMEOUT - 1;
+	post_ok(sid, "3");
+	ck_assert_uint_eq(ncloses, 0);
+}
+END_TEST
+
+/*
+ * The resume was asked for at the ping time but got the writer lock 50 ms
+ * later: the ping went out then, and the pong has pingTimeout from then.
+ */
+START_TEST(test_pong_deadline_counts_from_the_resume_holding_the_lock)
+{
+	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	struct testutil_req	f;
+	struct eio_wait		w;
+	struct http_response	*resp = &r_test;
+	char			 sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	testutil_now = due + 50;
+	ck_assert_int_eq(eio_resume(e, &f.req, &w, due, false, resp),
+	    EIO_DONE);
+	check_text(resp, "2");
+	ck_assert_int_eq(eio_sweep(e, due + 50 + TESTUTIL_PING_TIMEOUT - 1),
+	    0);
+	ck_assert_uint_eq(ncloses, 0);
+	ck_assert_int_eq(eio_sweep(e, due + 50 + TESTUTIL_PING_TIMEOUT), 1);
+	check_closed_once(sid, "ping timeout");
+}
+END_TEST
+
+START_TEST(test_sweep_spares_and_rings_held_get_late_with_the_ping)
+{
+	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	testutil_rings_drain(NULL);
+	ck_assert_int_eq(eio_sweep(e, due + TESTUTIL_PING_TIMEOUT), 1);
+	ck_assert_uint_eq(ncloses, 0);
+	ck_assert_int_eq(testutil_rings_drain(sid), 1);
+	/* It looks again a pingTimeout later, not at every pass. */
+	ck_assert_int_eq(eio_sweep(e, due + 2 * TESTUTIL_PING_TIMEOUT - 1),
+	    0);
+	ck_assert_int_eq(eio_sweep(e, due + 2 * TESTUTIL_PING_TIMEOUT), 1);
+	ck_assert_uint_eq(ncloses, 0);
+
+	testutil_now = due + 2 * TESTUTIL_PING_TIMEOUT + 10;
+	resume_text(&f, &w, false, "2");
+	/* Now the client is late. */
+	ck_assert_int_eq(eio_sweep(e, testutil_now + TESTUTIL_PING_TIMEOUT -
+	    1), 0);
+	ck_assert_int_eq(eio_sweep(e, testutil_now + TESTUTIL_PING_TIMEOUT),
+	    1);
+	check_closed_once(sid, "ping timeout");
+}
+END_TEST
+
+START_TEST(test_post_spares_session_whose_held_get_is_late_with_the_ping)
+{
+	const int64_t		due = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	testutil_now = due + TESTUTIL_PING_TIMEOUT + 10;
+	post_ok(sid, "4hi");
+	ck_assert_uint_eq(ncloses, 0);
+	resume_text(&f, &w, false, "4hi" RS "2");
+}
+END_TEST
+
+START_TEST(test_ping_answered_by_held_get_rings_nobody)
+{
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	get_held(&f, sid, &w);
+	testutil_rings_drain(NULL);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL;
+	resume_text(&f, &w, false, "2");
+	ck_assert_int_eq(testutil_rings_drain(sid), 0);
+}
+END_TEST
+
+START_TEST(test_shutdown_resume_with_ping_due_answers_ping)
+{
+	struct testutil_req	f;
+	struct eio_wait		w;
+	char			sid[32];
+
+	testutil_handshake(sid);
+	post_ok(sid, "4a");
+	testutil_get_text(sid, "4a");
+	get_held(&f, sid, &w);
+	testutil_now = TESTUTIL_T0 + TESTUTIL_PING_INTERVAL + 10;
+	resume_text(&f, &w, true, "2");
+	ck_assert_uint_eq(ncloses, 0);
 }
 END_TEST
 
@@ -1362,12 +1683,18 @@ eio_suite(void)
 	tcase_add_test(tc, test_get_with_nothing_queued_waits_until_ping_time);
 	tcase_add_test(tc, test_held_get_resumed_before_news_keeps_waiting);
 	tcase_add_test(tc, test_post_message_rings_and_resumed_get_gets_echo);
+	tcase_add_test(tc, test_held_get_is_rung_once_until_answered);
+	tcase_add_test(tc,
+	    test_ring_for_pong_does_not_silence_the_next_packet);
+	tcase_add_test(tc, test_rung_mark_is_set_by_a_packet_and_reset_by_a_new_hold);
 	tcase_add_test(tc, test_queued_packets_go_out_in_one_answer);
 	tcase_add_test(tc, test_answered_batch_is_not_sent_twice);
 	tcase_add_test(tc, test_lost_answer_goes_out_again);
 	tcase_add_test(tc, test_second_get_is_400_and_held_get_gets_close);
 	tcase_add_test(tc, test_shutdown_resume_answers_noop_and_keeps_session);
 	tcase_add_test(tc, test_superseded_held_get_gets_noop);
+	tcase_add_test(tc, test_batch_resume_answers_each_as_alone);
+	tcase_add_test(tc, test_batch_resume_closes_late_pong_once);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("heartbeat");
@@ -1381,7 +1708,20 @@ eio_suite(void)
 	    test_pong_rings_held_get_which_waits_for_new_ping_time);
 	tcase_add_test(tc, test_pong_without_ping_changes_nothing);
 	tcase_add_test(tc, test_sweep_closes_session_whose_pong_is_late);
-	tcase_add_test(tc, test_sweep_after_ping_sent_closes_at_pong_deadline);
+	tcase_add_test(tc,
+	    test_sweep_closes_at_pong_deadline_counted_from_the_ping);
+	tcase_add_test(tc,
+	    test_late_resume_of_held_get_sends_ping_and_pong_keeps_session);
+	tcase_add_test(tc,
+	    test_pong_deadline_of_late_ping_counts_from_its_answer);
+	tcase_add_test(tc,
+	    test_pong_deadline_counts_from_the_resume_holding_the_lock);
+	tcase_add_test(tc,
+	    test_sweep_spares_and_rings_held_get_late_with_the_ping);
+	tcase_add_test(tc,
+	    test_post_spares_session_whose_held_get_is_late_with_the_ping);
+	tcase_add_test(tc, test_ping_answered_by_held_get_rings_nobody);
+	tcase_add_test(tc, test_shutdown_resume_with_ping_due_answers_ping);
 	tcase_add_test(tc, test_late_pong_closes_held_get_with_close);
 	tcase_add_test(tc, test_held_get_resumed_at_pong_deadline_gets_close);
 	tcase_add_test(tc, test_get_after_pong_deadline_is_unknown_sid);

@@ -2,6 +2,9 @@
 // port.
 //
 //   const srv = await startServer({mode: 'daemon'|'spawn', procs, args, env});
+//   const srv = await startServer({mode: 'daemon', restart: true, ...});
+//                  (serve --restart: a daemon that dies is started again;
+//                  srv.pids() gives the current one)
 //   const srv = await startServer({front: 'apache-fcgid', args, env});
 //   const srv = await startServer({front: 'apache-proxy'|'nginx', args, env});
 //                  (a sio-fcgi daemon behind Apache mod_proxy_fcgi or nginx)
@@ -59,7 +62,7 @@ process.on('exit', () => {
   for (const child of running) if (!exited(child)) child.kill('SIGTERM');
 });
 
-async function startOnce({ front, mode, procs, args, env, timeout }) {
+async function startOnce({ front, mode, procs, args, env, timeout, restart }) {
   // sio-fcgi serves the chat by default; these tests talk to the echo
   // endpoint unless they choose an app.
   if (!args.some((a) => a === '--app' || a.startsWith('--app='))) args = ['--app', 'echo', ...args];
@@ -71,7 +74,7 @@ async function startOnce({ front, mode, procs, args, env, timeout }) {
     ? ['--mode', mode, '--procs', String(procs)]
     : ['--front', front];
   const argv = ['--port', String(port), '--dir', dir, ...frontArgs,
-    '--bin', BIN, '--', ...args];
+    ...(restart ? ['--restart'] : []), '--bin', BIN, '--', ...args];
   // Tests are deterministic: sio-fcgi options come from the test only,
   // never from SIO_* variables of the caller's environment.
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SIO_')));
@@ -141,12 +144,12 @@ async function startOnce({ front, mode, procs, args, env, timeout }) {
 }
 
 export async function startServer({ front = 'lighttpd', mode = 'daemon', procs = 2, args = [], env = {},
-  timeout = 15000 } = {}) {
+  timeout = 15000, restart = false } = {}) {
   // The port is free when picked but might be taken before serve binds it:
   // retry then, and only then.
   for (let i = 0; ; i++) {
     try {
-      return await startOnce({ front, mode, procs, args, env, timeout });
+      return await startOnce({ front, mode, procs, args, env, timeout, restart });
     } catch (err) {
       if (i < 2 && /already in use/.test(err.message)) continue;
       throw err;
