@@ -856,6 +856,9 @@ eio_post_check(struct eio *e, struct eio_ctx *ctx, struct store_session *s,
 		return (false);
 	}
 	if (req->content_length > (long long)e->cfg.max_payload) {
+		log_warnx("eio: a POST of %lld bytes refused (--max-payload "
+		    "%zu): session closed", req->content_length,
+		    e->cfg.max_payload);
 		eio_close_answer(ctx, resp, 413);
 		return (false);
 	}
@@ -879,6 +882,8 @@ eio_post_apply(struct eio *e, struct eio_ctx *ctx, const struct eio_handler *h,
 	int			 n;
 
 	if (rc == -EMSGSIZE) {
+		log_warnx("eio: a POST body above %zu bytes (--max-payload) "
+		    "refused: session closed", e->cfg.max_payload);
 		eio_close_answer(ctx, resp, 413);
 		return (0);
 	}

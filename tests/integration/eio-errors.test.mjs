@@ -165,6 +165,10 @@ test(`POST body of maxPayload+1 bytes -> 413 empty, session closed`, async () =>
   assert.equal(r.status, 413);
   assert.equal(r.body.length, 0, `empty body, got ${JSON.stringify(r.text)}`);
   await assertClosed(s);
+  // The limit is logged, without the sid.
+  const line = srv.logText().split('\n').find((l) => l.includes(`a POST of ${MAX + 1} bytes refused`));
+  assert.ok(line, `log line for the 413 in:\n${srv.logText()}`);
+  assert.ok(!line.includes(s.sid), line);
 });
 
 test('POST body of exactly maxPayload bytes is accepted and echoed', async () => {
