@@ -63,11 +63,17 @@ function missingTools() {
 // one site, the stock module files included as they are, one virtual
 // host.  Every path Apache writes is under T (mod_fcgid's two included:
 // their compiled-in places are under /var/lib/apache2).  Nothing here is
-// the project's: no Fcgid limit, no handler, no rewrite.
+// the project's: no Fcgid limit, no handler, no rewrite.  Only for a
+// sanitizer build (run-tests' second pass) does the host pass on the
+// caller's sanitizer options, which say where reports go: mod_fcgid
+// gives its processes no environment of its own.
+const SANITIZER_OPTIONS = ['ASAN_OPTIONS', 'LSAN_OPTIONS', 'UBSAN_OPTIONS']
+  .filter((k) => process.env[k] !== undefined);
 function hostConf() {
   const mods = ENABLED.flatMap((m) => [`${m}.load`, `${m}.conf`])
     .filter((f) => fs.existsSync(path.join(STOCK, f)))
     .map((f) => `Include ${STOCK}/${f}`);
+  const sanitizers = SANITIZER_OPTIONS.map((k) => `FcgidInitialEnv ${k} "${process.env[k]}"\n`).join('');
   return `# A stock Debian Apache host (apache2.conf, mods-enabled), private to a test.
 ServerRoot "\${T}"
 ServerName 127.0.0.1
@@ -84,7 +90,7 @@ HostnameLookups Off
 ${mods.join('\n')}
 FcgidIPCDir "\${T}/run/fcgidsock"
 FcgidProcessTableFile "\${T}/run/fcgid_shm"
-<Directory />
+${sanitizers}<Directory />
 	Options FollowSymLinks
 	AllowOverride None
 	Require all denied
@@ -277,9 +283,12 @@ test('shared hosting: a stock host, the recipe\'s files and nothing else', { ski
   const stockFcgid = fcgid.split('\n').map((l) => l.trim()).filter((l) => /^Fcgid/i.test(l));
   assert.deepEqual(stockFcgid.map((l) => l.split(/\s+/)[0]), ['FcgidConnectTimeout'],
     `Debian's fcgid.conf sets only the connect timeout: ${stockFcgid}`);
-  const ours = fs.readFileSync(path.join(T, 'apache2.conf'), 'utf8').split('\n')
-    .filter((l) => /^\s*Fcgid/i.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+  const lines = fs.readFileSync(path.join(T, 'apache2.conf'), 'utf8').split('\n').map((l) => l.trim());
+  const isSanitizer = (l) => /^FcgidInitialEnv [A-Z]+SAN_OPTIONS /.test(l);
+  const ours = lines.filter((l) => /^Fcgid/i.test(l) && !isSanitizer(l)).map((l) => l.split(/\s+/)[0]);
   assert.deepEqual(ours, ['FcgidIPCDir', 'FcgidProcessTableFile'], 'the host sets only mod_fcgid\'s paths');
+  assert.deepEqual(lines.filter(isSanitizer).map((l) => l.split(/\s+/)[1]), SANITIZER_OPTIONS,
+    'and the sanitizer options of the caller\'s environment');
   // The recipe's files differ from the shipped ones in their settings
   // lines only.
   assert.deepEqual(changedSettings('.htaccess', path.join(WEB, '.htaccess')), [], '.htaccess verbatim');
@@ -332,6 +341,17 @@ test('shared hosting: two users, a message each way', { skip }, async (t) => {
   assert.deepEqual((await alice.take('private message', { ms: 15000 }))[0], m2);
   conversation = [m1, m2];
   remember();
+});
+
+test('shared hosting: sio-fcgi has the caller\'s sanitizer options', { skip }, () => {
+  assert.ok(apache, msg('apache2 not started'));
+  const pids = sioProcesses();
+  assert.ok(pids.length >= 1, 'sio-fcgi processes are running');
+  for (const pid of pids) {
+    const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    for (const k of SANITIZER_OPTIONS)
+      assert.ok(env.includes(`${k}=${process.env[k]}`), `${k} of sio-fcgi process ${pid}`);
+  }
 });
 
 test('shared hosting: a burst above 128 KiB is split by the client and arrives whole', { skip }, async (t) => {
