@@ -289,7 +289,11 @@ sio_bins_order(struct json_object *obj, const struct sio_bins *in,
 	if (depth > SIO_JSON_DEPTH_CAP)
 		return (-EINVAL);
 	if (sio_placeholder_is(obj, &k)) {
-		if (k >= in->n || ob->b.n == SIO_ATTACHMENTS_CAP)
+		/*
+		 * No more than a receiver with our limit decodes (a placeholder
+		 * may name one attachment twice, each a packet of its own).
+		 */
+		if (k >= in->n || ob->b.n == sio_packet_max_attachments())
 			return (-EINVAL);
 		ob->v[ob->b.n] = in->v[k];
 		num = json_object_new_int64((int64_t)ob->b.n);
