@@ -866,6 +866,27 @@ eio_post_check(struct eio *e, struct eio_ctx *ctx, struct store_session *s,
 }
 
 /*
+ * Open the POST's transaction on sid and run its checks.  False when the
+ * request is answered already (unknown sid, storage failure, a check).
+ */
+static bool
+eio_post_begin(struct eio *e, struct eio_ctx *ctx, const char *sid,
+    struct store_session *s, int endpoint, struct http_request *req,
+    int64_t now, struct http_response *resp)
+{
+	int	rc;
+
+	if ((rc = eio_ctx_open(e, ctx, sid, s, now)) != 0) {
+		if (rc == -ENOENT)
+			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		else
+			eio_answer_failure(resp, rc);
+		return (false);
+	}
+	return (eio_post_check(e, ctx, s, endpoint, req, now, resp));
+}
+
+/*
  * Handle the body of a POST (rc: how reading it went) in the open
  * transaction of ctx, commit, and answer.  marked: the POST was marked
  * in flight by an earlier transaction, which must be undone if this one
@@ -965,14 +986,7 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 	}
 
 	/* The (first) transaction: the checks. */
-	if ((rc = eio_ctx_open(e, &ctx, sid, &s, now)) != 0) {
-		if (rc == -ENOENT)
-			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
-		else
-			eio_answer_failure(resp, rc);
-		goto drain;
-	}
-	if (!eio_post_check(e, &ctx, &s, endpoint, req, now, resp))
+	if (!eio_post_begin(e, &ctx, sid, &s, endpoint, req, now, resp))
 		goto drain;
 	if (ready != 0) {
 		/* The body is in hand: one transaction does it all. */
@@ -986,14 +1000,8 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 		 * later: take the two-step path, whose mark is that commit.
 		 */
 		now = e->cfg.clock();
-		if ((rc = eio_ctx_open(e, &ctx, sid, &s, now)) != 0) {
-			if (rc == -ENOENT)
-				eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
-			else
-				eio_answer_failure(resp, rc);
-			goto out;
-		}
-		if (!eio_post_check(e, &ctx, &s, endpoint, req, now, resp))
+		if (!eio_post_begin(e, &ctx, sid, &s, endpoint, req, now,
+		    resp))
 			goto out;
 	}
 	s.post_instance = self;
