@@ -555,8 +555,10 @@ main(int argc, char **argv)
 	sweep_stop(sw);
 	eio_free(e);
 	sio_free(sio);
-	log_info("%llu write transactions committed, %llu syncs",
+	log_info("%llu write transactions committed in %llu LMDB commits, "
+	    "%llu syncs",
 	    (unsigned long long)store_commit_count(st),
+	    (unsigned long long)store_lmdb_commit_count(st),
 	    (unsigned long long)store_sync_count(st));
 	store_close(st);
 	bell_close();

@@ -7,6 +7,10 @@
  * at, in deadline order) and "meta" (name -> value: leases).  Every
  * opener uses the same flags (MDB_NOTLS, maxreaders, map size), since
  * LMDB fixes them at the first open (DEPLOY.md section 6).
+ *
+ * Write transactions are children of a batch: one LMDB write transaction
+ * shared by the process's threads (store_batch_join), committed by the
+ * thread that began it (docs/design.md, "Combining writer").
  */
 #include "config.h"
 
@@ -56,6 +60,41 @@ struct store {
 	bool		 writer_open;
 	uint64_t	 writer_seen;
 	uint64_t	 syncs;		/* mdb_env_sync() calls */
+
+	/*
+	 * Combining writer (see store_txn_begin): the batch open now, or
+	 * NULL; opening while its leader waits for LMDB's writer lock.
+	 */
+	pthread_mutex_t	 batch_mtx;
+	pthread_cond_t	 batch_cond;
+	struct store_batch *batch;
+	bool		 opening;
+	uint64_t	 lmdb_commits;	/* LMDB write commits, atomic */
+};
+
+/* Bounds of a batch: the writer lock is not held long against others. */
+#define STORE_BATCH_MAX		64
+#define STORE_BATCH_NSEC	2000000
+
+/*
+ * A parent write transaction shared by several requests of the process,
+ * each in a child transaction of it, one child at a time.  The thread
+ * that began it (the leader) commits it: LMDB's writer lock is a mutex
+ * that only the thread holding it may release.
+ */
+struct store_batch {
+	MDB_txn		*txn;
+	struct timespec	 start;		/* CLOCK_MONOTONIC */
+	uint64_t	 seen;		/* sync_committed at begin */
+	int		 members;	/* children begun */
+	int		 committed;	/* children committed into txn */
+	int		 waiting;	/* threads waiting to begin a child */
+	int		 refs;
+	bool		 busy;		/* a child is open */
+	bool		 closing;	/* no more children */
+	bool		 done;		/* txn committed or aborted */
+	int		 rc;		/* of the commit, LMDB's code */
+	uint64_t	 n;		/* its number for store_sync_wait */
 };
 
 static const char *store_kv_names[STORE_T_COUNT] = {
@@ -84,7 +123,8 @@ struct store_txn {
 	struct store_ring	*rings;
 	size_t			 nrings;
 	size_t			 szrings;
-	uint64_t		 seen;	/* sync_committed at begin (write) */
+	struct store_batch	*batch;	/* write: the batch it is a child of */
+	bool			 leader; /* began the batch */
 };
 
 /* A lease record in "meta". */
@@ -261,6 +301,8 @@ store_open(const struct store_config *cfg, struct store **stp)
 		goto fail;
 	pthread_mutex_init(&st->sync_mtx, NULL);
 	pthread_cond_init(&st->sync_cond, NULL);
+	pthread_mutex_init(&st->batch_mtx, NULL);
+	pthread_cond_init(&st->batch_cond, NULL);
 	*stp = st;
 	return (0);
 fail:
@@ -281,6 +323,8 @@ store_close(struct store *st)
 	mdb_env_close(st->env);
 	pthread_cond_destroy(&st->sync_cond);
 	pthread_mutex_destroy(&st->sync_mtx);
+	pthread_cond_destroy(&st->batch_cond);
+	pthread_mutex_destroy(&st->batch_mtx);
 	free(st);
 }
 
@@ -296,6 +340,145 @@ store_commit_count(struct store *st)
 	return (__atomic_load_n(&st->commits, __ATOMIC_RELAXED));
 }
 
+uint64_t
+store_lmdb_commit_count(struct store *st)
+{
+	return (__atomic_load_n(&st->lmdb_commits, __ATOMIC_RELAXED));
+}
+
+static bool
+store_batch_expired(const struct store_batch *b)
+{
+	struct timespec	now;
+	int64_t		ns;
+
+	if (b->members >= STORE_BATCH_MAX)
+		return (true);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (int64_t)(now.tv_sec - b->start.tv_sec) * 1000000000 +
+	    (now.tv_nsec - b->start.tv_nsec);
+	return (ns >= STORE_BATCH_NSEC);
+}
+
+/* Drop a reference to b; the batch mutex is held. */
+static void
+store_batch_unref(struct store_batch *b)
+{
+	if (--b->refs == 0)
+		free(b);
+}
+
+/* The write transaction ended; with full, commit says it flushed. */
+static void
+store_txn_closed(struct store *st, uint64_t seen, bool flushed)
+{
+	pthread_mutex_lock(&st->sync_mtx);
+	st->writer_open = false;
+	if (flushed && seen > st->sync_durable)
+		st->sync_durable = seen;
+	/* Waiters that counted on this commit look again. */
+	pthread_cond_broadcast(&st->sync_cond);
+	pthread_mutex_unlock(&st->sync_mtx);
+}
+
+/*
+ * Begin a batch: its parent transaction, under LMDB's writer lock, and
+ * the leader's child in it.  st->opening is set (by the caller).
+ */
+static int
+store_batch_open(struct store *st, struct store_txn *t)
+{
+	struct store_batch	*b;
+	MDB_txn			*txn;
+	int			 rc;
+
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc == 0 && (rc = mdb_txn_begin(st->env, txn, 0, &t->txn)) != 0)
+		mdb_txn_abort(txn);
+	if (rc != 0) {
+		pthread_mutex_lock(&st->batch_mtx);
+		st->opening = false;
+		pthread_cond_broadcast(&st->batch_cond);
+		pthread_mutex_unlock(&st->batch_mtx);
+		return (store_err("txn_begin", rc));
+	}
+	b = xcalloc(1, sizeof(*b));
+	b->txn = txn;
+	clock_gettime(CLOCK_MONOTONIC, &b->start);
+	b->members = 1;
+	b->refs = 1;
+	b->busy = true;
+	/* We hold the writer lock: every numbered commit is done. */
+	pthread_mutex_lock(&st->sync_mtx);
+	st->writer_open = true;
+	st->writer_seen = b->seen = st->sync_committed;
+	pthread_cond_broadcast(&st->sync_cond);
+	pthread_mutex_unlock(&st->sync_mtx);
+
+	pthread_mutex_lock(&st->batch_mtx);
+	st->opening = false;
+	st->batch = b;
+	pthread_cond_broadcast(&st->batch_cond);
+	pthread_mutex_unlock(&st->batch_mtx);
+	t->batch = b;
+	t->leader = true;
+	return (0);
+}
+
+/*
+ * A write transaction is a child of the batch the process has open (a
+ * combining writer: one LMDB commit, one writer lock handoff and one data
+ * flush for several requests), or begins one.  Children take turns:
+ * LMDB allows one at a time.
+ */
+static int
+store_batch_join(struct store *st, struct store_txn *t)
+{
+	struct store_batch	*b;
+	int			 rc;
+
+	pthread_mutex_lock(&st->batch_mtx);
+	for (;;) {
+		b = st->batch;
+		if (b == NULL && !st->opening) {
+			st->opening = true;
+			pthread_mutex_unlock(&st->batch_mtx);
+			return (store_batch_open(st, t));
+		}
+		if (b == NULL || b->closing || store_batch_expired(b)) {
+			/* Wait for the next batch (b may be freed). */
+			while (st->batch == b && (b != NULL || st->opening))
+				pthread_cond_wait(&st->batch_cond,
+				    &st->batch_mtx);
+			continue;
+		}
+		b->waiting++;
+		b->refs++;	/* the leader may free it once it closed */
+		while (b->busy && !b->closing)
+			pthread_cond_wait(&st->batch_cond, &st->batch_mtx);
+		b->waiting--;
+		if (b->closing || store_batch_expired(b)) {
+			pthread_cond_broadcast(&st->batch_cond);
+			store_batch_unref(b);
+			continue;
+		}
+		b->busy = true;
+		b->members++;
+		break;
+	}
+	pthread_mutex_unlock(&st->batch_mtx);
+	t->batch = b;
+	if ((rc = mdb_txn_begin(st->env, b->txn, 0, &t->txn)) != 0) {
+		pthread_mutex_lock(&st->batch_mtx);
+		b->busy = false;
+		store_batch_unref(b);
+		pthread_cond_broadcast(&st->batch_cond);
+		pthread_mutex_unlock(&st->batch_mtx);
+		return (store_err("txn_begin", rc));
+	}
+	return (0);
+}
+
 int
 store_txn_begin(struct store *st, bool write, struct store_txn **tp)
 {
@@ -305,42 +488,26 @@ store_txn_begin(struct store *st, bool write, struct store_txn **tp)
 	t = xcalloc(1, sizeof(*t));
 	t->st = st;
 	t->write = write;
-	rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	if (write) {
+		if ((rc = store_batch_join(st, t)) != 0) {
+			free(t);
+			return (rc);
+		}
+		*tp = t;
+		return (0);
+	}
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
 	if (rc == MDB_READERS_FULL) {
 		/* A killed process may hold slots: clear them, try again. */
 		mdb_reader_check(st->env, NULL);
-		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
-		    &t->txn);
+		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
 	}
 	if (rc != 0) {
 		free(t);
 		return (store_err("txn_begin", rc));
 	}
-	if (write) {
-		/* We hold the writer lock: every numbered commit is done. */
-		pthread_mutex_lock(&st->sync_mtx);
-		st->writer_open = true;
-		st->writer_seen = t->seen = st->sync_committed;
-		pthread_cond_broadcast(&st->sync_cond);
-		pthread_mutex_unlock(&st->sync_mtx);
-	}
 	*tp = t;
 	return (0);
-}
-
-/* The write transaction ended; with full, commit says it flushed. */
-static void
-store_txn_closed(struct store_txn *t, bool flushed)
-{
-	struct store	*st = t->st;
-
-	pthread_mutex_lock(&st->sync_mtx);
-	st->writer_open = false;
-	if (flushed && t->seen > st->sync_durable)
-		st->sync_durable = t->seen;
-	/* Waiters that counted on this commit look again. */
-	pthread_cond_broadcast(&st->sync_cond);
-	pthread_mutex_unlock(&st->sync_mtx);
 }
 
 static void
@@ -417,50 +584,119 @@ store_sync_wait(struct store *st, uint64_t n)
 	return (store_err("sync", rc));
 }
 
+/*
+ * The child of t ended (ok: committed into the batch).  A member waits
+ * for the leader's commit; the leader waits until nobody else waits to
+ * join or the batch reached its bounds, then commits (or, with nothing
+ * committed into it, aborts) the parent.  Returns the parent's result
+ * and, in *n, its number for store_sync_wait.
+ */
+static int
+store_batch_finish(struct store_txn *t, bool ok, uint64_t *n)
+{
+	struct store		*st = t->st;
+	struct store_batch	*b = t->batch;
+	MDB_envinfo		 info;
+	uint64_t		 id;
+	int			 rc;
+
+	pthread_mutex_lock(&st->batch_mtx);
+	b->busy = false;
+	if (ok)
+		b->committed++;
+	pthread_cond_broadcast(&st->batch_cond);
+	if (!t->leader) {
+		if (ok) {
+			while (!b->done)
+				pthread_cond_wait(&st->batch_cond,
+				    &st->batch_mtx);
+		}
+		rc = b->rc;
+		*n = b->n;
+		store_batch_unref(b);
+		pthread_mutex_unlock(&st->batch_mtx);
+		/* A log line per failed request, as without batches. */
+		return (ok ? store_err("commit", rc) : 0);
+	}
+	while (b->busy || (b->waiting > 0 && !store_batch_expired(b)))
+		pthread_cond_wait(&st->batch_cond, &st->batch_mtx);
+	b->closing = true;
+	st->batch = NULL;
+	pthread_cond_broadcast(&st->batch_cond);
+	pthread_mutex_unlock(&st->batch_mtx);
+
+	rc = 0;
+	*n = 0;
+	if (b->committed == 0) {
+		mdb_txn_abort(b->txn);
+		store_txn_closed(st, b->seen, false);
+	} else {
+		id = mdb_txn_id(b->txn);
+		if ((rc = mdb_txn_commit(b->txn)) != 0) {
+			store_txn_closed(st, b->seen, false);
+		} else {
+			/*
+			 * With MDB_NOMETASYNC, LMDB flushed the data file
+			 * before it wrote our meta page, if the commit wrote
+			 * anything (an empty one writes nothing: the last
+			 * txnid tells).
+			 */
+			store_txn_closed(st, b->seen,
+			    st->sync == STORE_SYNC_FULL &&
+			    mdb_env_info(st->env, &info) == 0 &&
+			    (uint64_t)info.me_last_txnid >= id);
+			__atomic_add_fetch(&st->lmdb_commits, 1,
+			    __ATOMIC_RELAXED);
+			pthread_mutex_lock(&st->sync_mtx);
+			*n = ++st->sync_committed;
+			pthread_mutex_unlock(&st->sync_mtx);
+		}
+	}
+	pthread_mutex_lock(&st->batch_mtx);
+	b->rc = rc;
+	b->n = *n;
+	b->done = true;
+	pthread_cond_broadcast(&st->batch_cond);
+	store_batch_unref(b);
+	pthread_mutex_unlock(&st->batch_mtx);
+	return (store_err("commit", rc));
+}
+
 static int
 store_txn_commit_sync(struct store_txn *t, bool wait)
 {
 	struct store	*st = t->st;
-	MDB_envinfo	 info;
-	uint64_t	 n, id = 0;
+	uint64_t	 n;
 	size_t		 i;
-	int		 rc;
+	int		 rc, brc;
 
-	if (t->write)
-		id = mdb_txn_id(t->txn);
 	rc = mdb_txn_commit(t->txn);
-	if (rc != 0) {
-		if (t->write)
-			store_txn_closed(t, false);
+	if (!t->write) {
 		store_txn_free(t);
 		return (store_err("commit", rc));
 	}
-	if (t->write) {
-		/*
-		 * With MDB_NOMETASYNC, LMDB flushed the data file before it
-		 * wrote our meta page, if the commit wrote anything (an
-		 * empty one writes nothing: the last txnid tells).
-		 */
-		store_txn_closed(t, st->sync == STORE_SYNC_FULL &&
-		    mdb_env_info(st->env, &info) == 0 &&
-		    (uint64_t)info.me_last_txnid >= id);
-		__atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED);
-		pthread_mutex_lock(&st->sync_mtx);
-		n = ++st->sync_committed;
-		pthread_mutex_unlock(&st->sync_mtx);
-		/*
-		 * A ring announces data: it waits for the data.  A sync
-		 * that fails (a disk that reports a full disk or an I/O
-		 * error only at fsync) cannot undo the commit, which every
-		 * process already sees: failing the request would have the
-		 * client send again what will be delivered anyway.  So the
-		 * commit stands, logged (store_err) as not known durable.
-		 */
-		if (st->sync != STORE_SYNC_NONE && (wait || t->nrings > 0) &&
-		    store_sync_wait(st, n) != 0)
-			log_warnx("store: a commit is visible but its sync "
-			    "failed: it may not survive a power failure");
+	if (rc != 0)
+		rc = store_err("commit", rc);
+	brc = store_batch_finish(t, rc == 0, &n);
+	if (rc == 0)
+		rc = brc;
+	if (rc != 0) {
+		store_txn_free(t);
+		return (rc);
 	}
+	__atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED);
+	/*
+	 * A ring announces data: it waits for the data.  A sync that fails
+	 * (a disk that reports a full disk or an I/O error only at fsync)
+	 * cannot undo the commit, which every process already sees:
+	 * failing the request would have the client send again what will
+	 * be delivered anyway.  So the commit stands, logged (store_err) as
+	 * not known durable.
+	 */
+	if (st->sync != STORE_SYNC_NONE && (wait || t->nrings > 0) &&
+	    store_sync_wait(st, n) != 0)
+		log_warnx("store: a commit is visible but its sync "
+		    "failed: it may not survive a power failure");
 	for (i = 0; i < t->nrings; i++)
 		bell_ring(t->rings[i].instance, t->rings[i].sid);
 	store_txn_free(t);
@@ -482,11 +718,14 @@ store_txn_commit_nowait(struct store_txn *t)
 void
 store_txn_abort(struct store_txn *t)
 {
+	uint64_t	n;
+
 	if (t == NULL)
 		return;
 	mdb_txn_abort(t->txn);
+	/* The leader commits the others' work all the same. */
 	if (t->write)
-		store_txn_closed(t, false);
+		(void)store_batch_finish(t, false, &n);
 	store_txn_free(t);
 }
 

@@ -260,6 +260,11 @@ uint64_t store_instance(const struct store *);
  * (for --stats, the benchmark and tests).
  */
 uint64_t store_commit_count(struct store *);
+/*
+ * LMDB write transactions committed for them: fewer under contention,
+ * as concurrent requests of the process share one (a batch).
+ */
+uint64_t store_lmdb_commit_count(struct store *);
 /* mdb_env_sync() calls made for store_txn_commit(): one per group. */
 uint64_t store_sync_count(struct store *);
 

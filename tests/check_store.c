@@ -1058,6 +1058,99 @@ START_TEST(test_concurrent_commits_each_wait_for_a_shared_sync)
 END_TEST
 
 /*
+ * Combining writer: threads writing at once share LMDB commits (one
+ * child transaction each in a batch); each sees its write once its
+ * commit returns, and an aborted child takes nothing of the others.
+ */
+#define BATCH_THREADS	8
+#define BATCH_TXNS	30
+static struct store	*batch_st;
+
+static bool
+batch_visible(const char *sid)
+{
+	struct store_session	 s;
+	struct store_txn	*t;
+	int			 rc;
+
+	ck_assert_int_eq(store_txn_begin(batch_st, false, &t), 0);
+	rc = store_session_get(t, sid, &s);
+	store_txn_abort(t);
+	return (rc == 0);
+}
+
+static void *
+batch_writer(void *arg)
+{
+	struct store_session	 s = new_session(1);
+	struct store_txn	*t;
+	char			 sid[32];
+	int			 i, id = (int)(intptr_t)arg;
+
+	for (i = 0; i < BATCH_TXNS; i++) {
+		snprintf(sid, sizeof(sid), "b%d-%d", id, i);
+		if (store_txn_begin(batch_st, true, &t) != 0 ||
+		    store_session_put(t, sid, &s, true) != 0)
+			return ((void *)1);
+		usleep(200);	/* others queue up meanwhile */
+		if (i % 3 == 2) {
+			store_txn_abort(t);
+			if (batch_visible(sid))
+				return ((void *)2);
+			continue;
+		}
+		if (store_txn_commit(t) != 0)
+			return ((void *)3);
+		if (!batch_visible(sid))
+			return ((void *)4);
+	}
+	return (NULL);
+}
+
+START_TEST(test_concurrent_writers_share_lmdb_commits)
+{
+	static const enum store_sync modes[] = {
+		STORE_SYNC_FULL, STORE_SYNC_NONE
+	};
+	pthread_t	th[BATCH_THREADS];
+	void		*ret;
+	char		 sid[32];
+	size_t		 n;
+	int		 i, j;
+
+	batch_st = open_synced(_i == 0 ? "batch-full" : "batch-none",
+	    modes[_i]);
+	for (i = 0; i < BATCH_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, batch_writer,
+		    (void *)(intptr_t)i), 0);
+	for (i = 0; i < BATCH_THREADS; i++) {
+		ck_assert_int_eq(pthread_join(th[i], &ret), 0);
+		ck_assert_ptr_null(ret);
+	}
+	/* Every committed write is there, no aborted one. */
+	for (i = 0; i < BATCH_THREADS; i++) {
+		for (j = 0; j < BATCH_TXNS; j++) {
+			snprintf(sid, sizeof(sid), "b%d-%d", i, j);
+			ck_assert(batch_visible(sid) == (j % 3 != 2));
+		}
+	}
+	{
+		struct store_txn *t;
+
+		ck_assert_int_eq(store_txn_begin(batch_st, false, &t), 0);
+		ck_assert_int_eq(store_session_count(t, &n), 0);
+		store_txn_abort(t);
+	}
+	ck_assert_uint_eq(n, BATCH_THREADS * (BATCH_TXNS / 3 * 2));
+	ck_assert_uint_eq(store_commit_count(batch_st), n);
+	ck_assert_uint_ge(store_lmdb_commit_count(batch_st), 1);
+	ck_assert_uint_lt(store_lmdb_commit_count(batch_st), n);
+	store_close(batch_st);
+	batch_st = NULL;
+}
+END_TEST
+
+/*
  * A process that dies inside a read transaction leaves its reader slot;
  * store_reader_check frees it and counts it, once.
  */
@@ -1177,6 +1270,8 @@ store_suite(void)
 	tcase_add_test(tc, test_sync_none_never_syncs);
 	tcase_add_loop_test(tc,
 	    test_concurrent_commits_each_wait_for_a_shared_sync, 0, 2);
+	tcase_add_loop_test(tc, test_concurrent_writers_share_lmdb_commits,
+	    0, 2);
 	suite_add_tcase(s, tc);
 
 	return (s);
