@@ -64,6 +64,7 @@ struct store {
 	/*
 	 * Combining writer (see store_txn_begin): the batch open now, or
 	 * NULL; opening while its leader waits for LMDB's writer lock.
+	 * batch_cond: the batch changed (opened, or closed to joiners).
 	 */
 	pthread_mutex_t	 batch_mtx;
 	pthread_cond_t	 batch_cond;
@@ -93,8 +94,19 @@ struct store_batch {
 	bool		 busy;		/* a child is open */
 	bool		 closing;	/* no more children */
 	bool		 done;		/* txn committed or aborted */
+	bool		 want_sync;	/* a member waits for the disk */
+	bool		 synced;	/* the leader's sync returned */
 	int		 rc;		/* of the commit, LMDB's code */
-	uint64_t	 n;		/* its number for store_sync_wait */
+	int		 sync_rc;	/* of the sync, ours */
+	/*
+	 * One condition per kind of waiter, each woken only when its
+	 * wait may be over: with one condition for all, every child's end
+	 * woke every thread of the process (futex traffic was a quarter
+	 * of the daemon's CPU under load).
+	 */
+	pthread_cond_t	 turn;		/* joiners: the child slot freed */
+	pthread_cond_t	 lead;		/* the leader: nobody left to wait for */
+	pthread_cond_t	 end;		/* members: done, then synced */
 };
 
 static const char *store_kv_names[STORE_T_COUNT] = {
@@ -364,8 +376,26 @@ store_batch_expired(const struct store_batch *b)
 static void
 store_batch_unref(struct store_batch *b)
 {
-	if (--b->refs == 0)
+	if (--b->refs == 0) {
+		pthread_cond_destroy(&b->turn);
+		pthread_cond_destroy(&b->lead);
+		pthread_cond_destroy(&b->end);
 		free(b);
+	}
+}
+
+/*
+ * The child slot of b is free (the batch mutex is held): give it to one
+ * waiting joiner or, with none left or the batch at its bounds, tell the
+ * leader it may commit.
+ */
+static void
+store_batch_pass(struct store_batch *b)
+{
+	if (b->waiting > 0 && !store_batch_expired(b))
+		pthread_cond_signal(&b->turn);
+	else
+		pthread_cond_signal(&b->lead);
 }
 
 /* The write transaction ended; with full, commit says it flushed. */
@@ -404,6 +434,9 @@ store_batch_open(struct store *st, struct store_txn *t)
 	}
 	b = xcalloc(1, sizeof(*b));
 	b->txn = txn;
+	pthread_cond_init(&b->turn, NULL);
+	pthread_cond_init(&b->lead, NULL);
+	pthread_cond_init(&b->end, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &b->start);
 	b->members = 1;
 	b->refs = 1;
@@ -455,10 +488,12 @@ store_batch_join(struct store *st, struct store_txn *t)
 		b->waiting++;
 		b->refs++;	/* the leader may free it once it closed */
 		while (b->busy && !b->closing)
-			pthread_cond_wait(&st->batch_cond, &st->batch_mtx);
+			pthread_cond_wait(&b->turn, &st->batch_mtx);
 		b->waiting--;
 		if (b->closing || store_batch_expired(b)) {
-			pthread_cond_broadcast(&st->batch_cond);
+			/* Woken for a slot we do not take: pass it on. */
+			if (!b->closing && !b->busy)
+				store_batch_pass(b);
 			store_batch_unref(b);
 			continue;
 		}
@@ -471,8 +506,8 @@ store_batch_join(struct store *st, struct store_txn *t)
 	if ((rc = mdb_txn_begin(st->env, b->txn, 0, &t->txn)) != 0) {
 		pthread_mutex_lock(&st->batch_mtx);
 		b->busy = false;
+		store_batch_pass(b);
 		store_batch_unref(b);
-		pthread_cond_broadcast(&st->batch_cond);
 		pthread_mutex_unlock(&st->batch_mtx);
 		return (store_err("txn_begin", rc));
 	}
@@ -585,48 +620,56 @@ store_sync_wait(struct store *st, uint64_t n)
 }
 
 /*
- * The child of t ended (ok: committed into the batch).  A member waits
- * for the leader's commit; the leader waits until nobody else waits to
- * join or the batch reached its bounds, then commits (or, with nothing
- * committed into it, aborts) the parent.  Returns the parent's result
- * and, in *n, its number for store_sync_wait.
+ * The child of t ended (ok: committed into the batch; durable: it waits
+ * for the disk too).  A member waits for the leader's commit, and with
+ * durable for the sync after it; the leader waits until nobody else waits
+ * to join or the batch reached its bounds, then commits (or, with
+ * nothing committed into it, aborts) the parent and, if any member asked
+ * for it, waits for the group sync on behalf of all: one thread per batch
+ * in store_sync_wait, not one per request.  Returns the parent's result;
+ * *syncrc is the sync's (0 when there was none).
  */
 static int
-store_batch_finish(struct store_txn *t, bool ok, uint64_t *n)
+store_batch_finish(struct store_txn *t, bool ok, bool durable, int *syncrc)
 {
 	struct store		*st = t->st;
 	struct store_batch	*b = t->batch;
 	MDB_envinfo		 info;
-	uint64_t		 id;
-	int			 rc;
+	uint64_t		 id, n;
+	int			 rc, src;
+	bool			 want;
 
+	*syncrc = 0;
 	pthread_mutex_lock(&st->batch_mtx);
 	b->busy = false;
-	if (ok)
+	if (ok) {
 		b->committed++;
-	pthread_cond_broadcast(&st->batch_cond);
+		if (durable)
+			b->want_sync = true;
+	}
+	store_batch_pass(b);
 	if (!t->leader) {
 		if (ok) {
-			while (!b->done)
-				pthread_cond_wait(&st->batch_cond,
-				    &st->batch_mtx);
+			while (!(durable ? b->synced : b->done))
+				pthread_cond_wait(&b->end, &st->batch_mtx);
 		}
 		rc = b->rc;
-		*n = b->n;
+		*syncrc = b->sync_rc;
 		store_batch_unref(b);
 		pthread_mutex_unlock(&st->batch_mtx);
 		/* A log line per failed request, as without batches. */
 		return (ok ? store_err("commit", rc) : 0);
 	}
 	while (b->busy || (b->waiting > 0 && !store_batch_expired(b)))
-		pthread_cond_wait(&st->batch_cond, &st->batch_mtx);
+		pthread_cond_wait(&b->lead, &st->batch_mtx);
 	b->closing = true;
 	st->batch = NULL;
+	pthread_cond_broadcast(&b->turn);
 	pthread_cond_broadcast(&st->batch_cond);
 	pthread_mutex_unlock(&st->batch_mtx);
 
 	rc = 0;
-	*n = 0;
+	n = 0;
 	if (b->committed == 0) {
 		mdb_txn_abort(b->txn);
 		store_txn_closed(st, b->seen, false);
@@ -648,15 +691,26 @@ store_batch_finish(struct store_txn *t, bool ok, uint64_t *n)
 			__atomic_add_fetch(&st->lmdb_commits, 1,
 			    __ATOMIC_RELAXED);
 			pthread_mutex_lock(&st->sync_mtx);
-			*n = ++st->sync_committed;
+			n = ++st->sync_committed;
 			pthread_mutex_unlock(&st->sync_mtx);
 		}
 	}
 	pthread_mutex_lock(&st->batch_mtx);
 	b->rc = rc;
-	b->n = *n;
 	b->done = true;
-	pthread_cond_broadcast(&st->batch_cond);
+	want = b->want_sync && rc == 0 && n != 0 &&
+	    st->sync != STORE_SYNC_NONE;
+	pthread_cond_broadcast(&b->end);
+	pthread_mutex_unlock(&st->batch_mtx);
+
+	src = want ? store_sync_wait(st, n) : 0;
+
+	pthread_mutex_lock(&st->batch_mtx);
+	b->sync_rc = src;
+	b->synced = true;
+	pthread_cond_broadcast(&b->end);
+	if (ok && durable)
+		*syncrc = src;
 	store_batch_unref(b);
 	pthread_mutex_unlock(&st->batch_mtx);
 	return (store_err("commit", rc));
@@ -666,9 +720,9 @@ static int
 store_txn_commit_sync(struct store_txn *t, bool wait)
 {
 	struct store	*st = t->st;
-	uint64_t	 n;
 	size_t		 i;
-	int		 rc, brc;
+	int		 rc, brc, src;
+	bool		 durable;
 
 	rc = mdb_txn_commit(t->txn);
 	if (!t->write) {
@@ -677,14 +731,6 @@ store_txn_commit_sync(struct store_txn *t, bool wait)
 	}
 	if (rc != 0)
 		rc = store_err("commit", rc);
-	brc = store_batch_finish(t, rc == 0, &n);
-	if (rc == 0)
-		rc = brc;
-	if (rc != 0) {
-		store_txn_free(t);
-		return (rc);
-	}
-	__atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED);
 	/*
 	 * A ring announces data: it waits for the data.  A sync that fails
 	 * (a disk that reports a full disk or an I/O error only at fsync)
@@ -693,8 +739,16 @@ store_txn_commit_sync(struct store_txn *t, bool wait)
 	 * be delivered anyway.  So the commit stands, logged (store_err) as
 	 * not known durable.
 	 */
-	if (st->sync != STORE_SYNC_NONE && (wait || t->nrings > 0) &&
-	    store_sync_wait(st, n) != 0)
+	durable = st->sync != STORE_SYNC_NONE && (wait || t->nrings > 0);
+	brc = store_batch_finish(t, rc == 0, durable, &src);
+	if (rc == 0)
+		rc = brc;
+	if (rc != 0) {
+		store_txn_free(t);
+		return (rc);
+	}
+	__atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED);
+	if (durable && src != 0)
 		log_warnx("store: a commit is visible but its sync "
 		    "failed: it may not survive a power failure");
 	for (i = 0; i < t->nrings; i++)
@@ -718,14 +772,14 @@ store_txn_commit_nowait(struct store_txn *t)
 void
 store_txn_abort(struct store_txn *t)
 {
-	uint64_t	n;
+	int	src;
 
 	if (t == NULL)
 		return;
 	mdb_txn_abort(t->txn);
 	/* The leader commits the others' work all the same. */
 	if (t->write)
-		(void)store_batch_finish(t, false, &n);
+		(void)store_batch_finish(t, false, false, &src);
 	store_txn_free(t);
 }
 
