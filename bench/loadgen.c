@@ -43,7 +43,9 @@
  * sample) are included.  CPU is utime+stime+cutime+cstime from
  * /proc/PID/stat summed over them, as a delta over the connect phase and
  * over the message (or hold) phase; RSS and PSS are the peaks over the
- * run of the sums of their VmRSS and Pss (smaps_rollup), sampled every
+ * run of the sums of their VmRSS, Pss and Pss_Anon (smaps_rollup: the
+ * anonymous part is private memory, the rest mapped files such as an
+ * LMDB data file, whose pages are the kernel's page cache), sampled every
  * 200 ms, and the sum of their VmHWM at the end.  "other_cpu_util" is
  * the machine's busy CPU (/proc/stat) over the phase minus the servers'
  * and the loadgen's own: what else ran meanwhile.
@@ -246,6 +248,7 @@ struct proc_sample {
 	long		rss_kib;	/* sum of VmRSS */
 	long		hwm_kib;	/* sum of VmHWM */
 	long		pss_kib;	/* sum of Pss (shared pages split) */
+	long		anon_kib;	/* sum of Pss_Anon: private memory */
 	int		nproc;
 	double		machine_s;	/* busy CPU time of the whole machine */
 	double		self_s;		/* this process's CPU time */
@@ -367,10 +370,10 @@ proc_sample(struct proc_sample *ps)
 		if ((f = fopen(path, "r")) == NULL)
 			continue;
 		while (fgets(line, sizeof(line), f) != NULL) {
-			if (strncmp(line, "Pss:", 4) == 0) {
+			if (strncmp(line, "Pss:", 4) == 0)
 				ps->pss_kib += atol(line + 4);
-				break;
-			}
+			else if (strncmp(line, "Pss_Anon:", 9) == 0)
+				ps->anon_kib += atol(line + 9);
 		}
 		fclose(f);
 	}
@@ -863,7 +866,8 @@ static int		 tabq_len;
 
 static uint64_t		 t0, t_connected, t_msg_end;
 static struct proc_sample ps_start, ps_connected, ps_end;
-static long		 rss_peak, pss_peak;
+static uint64_t		 requests_connected;	/* st.requests then */
+static long		 rss_peak, pss_peak, anon_peak;
 static int		 nproc_peak;
 static int		 pingInterval_ms, pingTimeout_ms;
 static bool		 stopping;
@@ -1156,6 +1160,7 @@ all_ready(void)
 {
 	t_connected = lg_now();
 	proc_sample(&ps_connected);
+	requests_connected = st.requests;
 	if (!opt.quiet)
 		fprintf(stderr, "loadgen: %d sockets ready in %.2f s\n", nsess,
 		    (t_connected - t0) / 1e6);
@@ -1599,6 +1604,7 @@ report(bool ok)
 				    cpu_phase * 1e6 / st.pings : 0);
 			JI("rss_peak_kib", rss_peak);
 			JI("pss_peak_kib", pss_peak);
+			JI("pss_anon_peak_kib", anon_peak);
 			JI("hwm_end_kib", ps_end.hwm_kib);
 			JI("server_procs_peak", nproc_peak);
 		}
@@ -1617,6 +1623,8 @@ report(bool ok)
 			json_object_object_add(j, "pong_rtt_ms", l);
 		}
 		JI("http_requests", st.requests);
+		/* Those of the message (or hold) phase. */
+		JI("phase_requests", st.requests - requests_connected);
 		JI("polls", st.polls);
 		JI("posts", st.posts);
 		JI("pings", st.pings);
@@ -1699,6 +1707,8 @@ sample_tick(void)
 		rss_peak = ps.rss_kib;
 	if (ps.pss_kib > pss_peak)
 		pss_peak = ps.pss_kib;
+	if (ps.anon_kib > anon_peak)
+		anon_peak = ps.anon_kib;
 	if (ps.nproc > nproc_peak)
 		nproc_peak = ps.nproc;
 }

@@ -33,10 +33,10 @@ const raw = rows.filter((r) => r.mode === 'raw');
 if (raw.length) {
 	p('Raw ceiling (lighttpd + trivial libfcgi responder):');
 	p('');
-	p('| tool | req/s | p50 ms | p99 ms |');
-	p('|---|---:|---:|---:|');
+	p('| tool | req/s | server CPU µs/request | p50 ms | p99 ms |');
+	p('|---|---:|---:|---:|---:|');
 	for (const r of raw)
-		p(`| ${r.tool ?? `loadgen raw, ${r.conns} conns`} | ${f(r.req_per_s)}${r.req_per_s_all ? ` (runs: ${r.req_per_s_all.map((x) => f(x)).join(', ')})` : ''} | ${f(r.lat_ms?.p50, 2)} | ${f(r.lat_ms?.p99, 2)} |`);
+		p(`| ${r.tool ?? `loadgen raw, ${r.conns} conns`} | ${f(r.req_per_s)}${r.req_per_s_all ? ` (runs: ${r.req_per_s_all.map((x) => f(x)).join(', ')})` : ''} | ${f(r.cpu_us_per_request, 1)} | ${f(r.lat_ms?.p50, 2)} | ${f(r.lat_ms?.p99, 2)} |`);
 	p('');
 }
 
@@ -44,24 +44,34 @@ const chat = rows.filter((r) => r.mode === 'chat' || (r.mode === undefined && !/
 if (chat.length) {
 	p('Chat (every delivery checked; latency = emit to delivery; CPU = all server processes, front included, over the message phase, in CPU-seconds per second (2 = both cores); other load = CPU used meanwhile by neither the servers nor the loadgen):');
 	p('');
-	p('| scenario | server | users×tabs | msgs | connect s | msg/s | p50 ms | p95 ms | p99 ms | max ms | CPU µs/delivery | CPU util | other load | peak RSS MiB | peak PSS MiB | ok |');
-	p('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+	p('| scenario | server | users×tabs | msgs | connect s | msg/s | p50 ms | p95 ms | p99 ms | max ms | CPU µs/delivery | CPU util | other load | peak RSS MiB | peak PSS MiB | of it anon MiB | ok |');
+	p('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 	for (const r of chat) {
 		const { scenario, server } = split(r);
-		p(`| ${scenario} | ${server} | ${r.users ?? '–'}×${r.tabs ?? '–'} | ${f(r.messages)} | ${f(r.connect_s, 2)} | ${f(r.msgs_per_s)} | ${f(r.lat_ms?.p50, 1)} | ${f(r.lat_ms?.p95, 1)} | ${f(r.lat_ms?.p99, 1)} | ${f(r.lat_ms?.max, 1)} | ${f(r.cpu_us_per_delivery, 0)} | ${f(r.server_cpu_util, 2)} | ${f(r.other_cpu_util, 2)} | ${mib(r.rss_peak_kib)} | ${mib(r.pss_peak_kib)} | ${r.ok ? 'yes' : `**no**: ${r.error ?? ''}`} |`);
+		p(`| ${scenario} | ${server} | ${r.users ?? '–'}×${r.tabs ?? '–'} | ${f(r.messages)} | ${f(r.connect_s, 2)} | ${f(r.msgs_per_s)} | ${f(r.lat_ms?.p50, 1)} | ${f(r.lat_ms?.p95, 1)} | ${f(r.lat_ms?.p99, 1)} | ${f(r.lat_ms?.max, 1)} | ${f(r.cpu_us_per_delivery, 0)} | ${f(r.server_cpu_util, 2)} | ${f(r.other_cpu_util, 2)} | ${mib(r.rss_peak_kib)} | ${mib(r.pss_peak_kib)} | ${mib(r.pss_anon_peak_kib)} | ${r.ok ? 'yes' : `**no**: ${r.error ?? ''}`} |`);
+	}
+	p('');
+	p('HTTP requests of the message phase (every poll and POST, each one a FastCGI request for sio-fcgi) and the servers\' CPU per request:');
+	p('');
+	p('| scenario | server | requests | per message | msgs per POST | CPU µs/request |');
+	p('|---|---|---:|---:|---:|---:|');
+	for (const r of chat) {
+		const { scenario, server } = split(r);
+		if (!r.phase_requests || !r.messages) continue;
+		p(`| ${scenario} | ${server} | ${f(r.phase_requests)} | ${f(r.phase_requests / r.messages, 2)} | ${f(r.msgs_per_post, 1)} | ${f(r.server_cpu_s * 1e6 / r.phase_requests, 0)} |`);
 	}
 	p('');
 	p('Ratios sio-fcgi / Node (msg/s above 1 = sio-fcgi faster; latency, CPU and memory above 1 = sio-fcgi costs more; memory by PSS):');
 	p('');
-	p('| scenario | sio-fcgi server | connect time | msg/s | p50 | p99 | CPU/delivery | peak PSS |');
-	p('|---|---|---:|---:|---:|---:|---:|---:|');
+	p('| scenario | sio-fcgi server | connect time | msg/s | p50 | p99 | CPU/delivery | peak RSS | peak PSS | peak anon |');
+	p('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 	const by = new Map(chat.map((r) => [r.label, r]));
 	for (const r of chat) {
 		const { scenario, server } = split(r);
 		if (server === 'node' || !r.ok) continue;
 		const n = by.get(`${scenario}/node`) ?? (scenario === 'n100-none' ? by.get('n100/node') : undefined);
 		if (!n || !n.ok) continue;
-		p(`| ${scenario} | ${server} | ${ratio(r.connect_s, n.connect_s)} | ${ratio(r.msgs_per_s, n.msgs_per_s)} | ${ratio(r.lat_ms?.p50, n.lat_ms?.p50)} | ${ratio(r.lat_ms?.p99, n.lat_ms?.p99)} | ${ratio(r.cpu_us_per_delivery, n.cpu_us_per_delivery)} | ${ratio(r.pss_peak_kib, n.pss_peak_kib)} |`);
+		p(`| ${scenario} | ${server} | ${ratio(r.connect_s, n.connect_s)} | ${ratio(r.msgs_per_s, n.msgs_per_s)} | ${ratio(r.lat_ms?.p50, n.lat_ms?.p50)} | ${ratio(r.lat_ms?.p99, n.lat_ms?.p99)} | ${ratio(r.cpu_us_per_delivery, n.cpu_us_per_delivery)} | ${ratio(r.rss_peak_kib, n.rss_peak_kib)} | ${ratio(r.pss_peak_kib, n.pss_peak_kib)} | ${ratio(r.pss_anon_peak_kib, n.pss_anon_peak_kib)} |`);
 	}
 	p('');
 }
