@@ -63,13 +63,14 @@ struct store {
 
 	/*
 	 * Combining writer (see store_txn_begin): the batch open now, or
-	 * NULL; opening while its leader waits for LMDB's writer lock.
-	 * batch_cond: the batch changed (opened, or closed to joiners).
+	 * NULL, and the slot: the right to run a child in it or, with no
+	 * batch open, to open one.  Threads wanting the slot queue in
+	 * order and each is woken alone, when the slot is handed to it.
 	 */
 	pthread_mutex_t	 batch_mtx;
-	pthread_cond_t	 batch_cond;
 	struct store_batch *batch;
-	bool		 opening;
+	bool		 slot_busy;
+	struct store_waiter *wq_head, *wq_tail;
 	uint64_t	 lmdb_commits;	/* LMDB write commits, atomic */
 };
 
@@ -89,9 +90,7 @@ struct store_batch {
 	uint64_t	 seen;		/* sync_committed at begin */
 	int		 members;	/* children begun */
 	int		 committed;	/* children committed into txn */
-	int		 waiting;	/* threads waiting to begin a child */
 	int		 refs;
-	bool		 busy;		/* a child is open */
 	bool		 closing;	/* no more children */
 	bool		 done;		/* txn committed or aborted */
 	bool		 want_sync;	/* a member waits for the disk */
@@ -99,14 +98,21 @@ struct store_batch {
 	int		 rc;		/* of the commit, LMDB's code */
 	int		 sync_rc;	/* of the sync, ours */
 	/*
-	 * One condition per kind of waiter, each woken only when its
-	 * wait may be over: with one condition for all, every child's end
-	 * woke every thread of the process (futex traffic was a quarter
-	 * of the daemon's CPU under load).
+	 * One condition per kind of waiter, each woken only when its wait
+	 * is over: with one condition for all, every child's end woke
+	 * every thread of the process (futex traffic was a quarter of the
+	 * daemon's CPU under load).
 	 */
-	pthread_cond_t	 turn;		/* joiners: the child slot freed */
-	pthread_cond_t	 lead;		/* the leader: nobody left to wait for */
-	pthread_cond_t	 end;		/* members: done, then synced */
+	pthread_cond_t	 lead;		/* the leader: the slot is free */
+	pthread_cond_t	 done_cond;	/* members: committed */
+	pthread_cond_t	 sync_cond;	/* members: synced */
+};
+
+/* A thread waiting for the slot, on its own stack. */
+struct store_waiter {
+	pthread_cond_t		 cond;
+	bool			 go;	/* the slot was handed to it */
+	struct store_waiter	*next;
 };
 
 static const char *store_kv_names[STORE_T_COUNT] = {
@@ -314,7 +320,6 @@ store_open(const struct store_config *cfg, struct store **stp)
 	pthread_mutex_init(&st->sync_mtx, NULL);
 	pthread_cond_init(&st->sync_cond, NULL);
 	pthread_mutex_init(&st->batch_mtx, NULL);
-	pthread_cond_init(&st->batch_cond, NULL);
 	*stp = st;
 	return (0);
 fail:
@@ -335,7 +340,6 @@ store_close(struct store *st)
 	mdb_env_close(st->env);
 	pthread_cond_destroy(&st->sync_cond);
 	pthread_mutex_destroy(&st->sync_mtx);
-	pthread_cond_destroy(&st->batch_cond);
 	pthread_mutex_destroy(&st->batch_mtx);
 	free(st);
 }
@@ -377,25 +381,60 @@ static void
 store_batch_unref(struct store_batch *b)
 {
 	if (--b->refs == 0) {
-		pthread_cond_destroy(&b->turn);
 		pthread_cond_destroy(&b->lead);
-		pthread_cond_destroy(&b->end);
+		pthread_cond_destroy(&b->done_cond);
+		pthread_cond_destroy(&b->sync_cond);
 		free(b);
 	}
 }
 
 /*
- * The child slot of b is free (the batch mutex is held): give it to one
- * waiting joiner or, with none left or the batch at its bounds, tell the
- * leader it may commit.
+ * Take the slot (the batch mutex is held): at once when it is free,
+ * else after those who asked before, woken alone when it is ours.
  */
 static void
-store_batch_pass(struct store_batch *b)
+store_slot_take(struct store *st)
 {
-	if (b->waiting > 0 && !store_batch_expired(b))
-		pthread_cond_signal(&b->turn);
+	struct store_waiter	w;
+
+	if (!st->slot_busy) {
+		st->slot_busy = true;
+		return;
+	}
+	pthread_cond_init(&w.cond, NULL);
+	w.go = false;
+	w.next = NULL;
+	if (st->wq_tail != NULL)
+		st->wq_tail->next = &w;
 	else
-		pthread_cond_signal(&b->lead);
+		st->wq_head = &w;
+	st->wq_tail = &w;
+	while (!w.go)
+		pthread_cond_wait(&w.cond, &st->batch_mtx);
+	/* The signal was sent under the mutex we now hold: done with w. */
+	pthread_cond_destroy(&w.cond);
+}
+
+/*
+ * Give the slot up (the batch mutex is held): to the first thread
+ * waiting for it or, with none, free it, and then the open batch's
+ * leader may commit.  The slot is never free while a thread waits.
+ */
+static void
+store_slot_give(struct store *st)
+{
+	struct store_waiter	*w = st->wq_head;
+
+	if (w == NULL) {
+		st->slot_busy = false;
+		if (st->batch != NULL)
+			pthread_cond_signal(&st->batch->lead);
+		return;
+	}
+	if ((st->wq_head = w->next) == NULL)
+		st->wq_tail = NULL;
+	w->go = true;
+	pthread_cond_signal(&w->cond);
 }
 
 /* The write transaction ended; with full, commit says it flushed. */
@@ -413,7 +452,8 @@ store_txn_closed(struct store *st, uint64_t seen, bool flushed)
 
 /*
  * Begin a batch: its parent transaction, under LMDB's writer lock, and
- * the leader's child in it.  st->opening is set (by the caller).
+ * the leader's child in it.  The caller holds the slot, and no batch is
+ * open.
  */
 static int
 store_batch_open(struct store *st, struct store_txn *t)
@@ -427,20 +467,18 @@ store_batch_open(struct store *st, struct store_txn *t)
 		mdb_txn_abort(txn);
 	if (rc != 0) {
 		pthread_mutex_lock(&st->batch_mtx);
-		st->opening = false;
-		pthread_cond_broadcast(&st->batch_cond);
+		store_slot_give(st);
 		pthread_mutex_unlock(&st->batch_mtx);
 		return (store_err("txn_begin", rc));
 	}
 	b = xcalloc(1, sizeof(*b));
 	b->txn = txn;
-	pthread_cond_init(&b->turn, NULL);
 	pthread_cond_init(&b->lead, NULL);
-	pthread_cond_init(&b->end, NULL);
+	pthread_cond_init(&b->done_cond, NULL);
+	pthread_cond_init(&b->sync_cond, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &b->start);
 	b->members = 1;
 	b->refs = 1;
-	b->busy = true;
 	/* We hold the writer lock: every numbered commit is done. */
 	pthread_mutex_lock(&st->sync_mtx);
 	st->writer_open = true;
@@ -449,9 +487,7 @@ store_batch_open(struct store *st, struct store_txn *t)
 	pthread_mutex_unlock(&st->sync_mtx);
 
 	pthread_mutex_lock(&st->batch_mtx);
-	st->opening = false;
 	st->batch = b;
-	pthread_cond_broadcast(&st->batch_cond);
 	pthread_mutex_unlock(&st->batch_mtx);
 	t->batch = b;
 	t->leader = true;
@@ -461,8 +497,10 @@ store_batch_open(struct store *st, struct store_txn *t)
 /*
  * A write transaction is a child of the batch the process has open (a
  * combining writer: one LMDB commit, one writer lock handoff and one data
- * flush for several requests), or begins one.  Children take turns:
- * LMDB allows one at a time.
+ * flush for several requests), or begins one.  Children take turns (LMDB
+ * allows one at a time) through the slot.  A batch at its bounds is
+ * closed by the next thread to get the slot, which opens the next one
+ * (it then waits in mdb_txn_begin until the leader has committed).
  */
 static int
 store_batch_join(struct store *st, struct store_txn *t)
@@ -471,42 +509,25 @@ store_batch_join(struct store *st, struct store_txn *t)
 	int			 rc;
 
 	pthread_mutex_lock(&st->batch_mtx);
-	for (;;) {
-		b = st->batch;
-		if (b == NULL && !st->opening) {
-			st->opening = true;
-			pthread_mutex_unlock(&st->batch_mtx);
-			return (store_batch_open(st, t));
-		}
-		if (b == NULL || b->closing || store_batch_expired(b)) {
-			/* Wait for the next batch (b may be freed). */
-			while (st->batch == b && (b != NULL || st->opening))
-				pthread_cond_wait(&st->batch_cond,
-				    &st->batch_mtx);
-			continue;
-		}
-		b->waiting++;
-		b->refs++;	/* the leader may free it once it closed */
-		while (b->busy && !b->closing)
-			pthread_cond_wait(&b->turn, &st->batch_mtx);
-		b->waiting--;
-		if (b->closing || store_batch_expired(b)) {
-			/* Woken for a slot we do not take: pass it on. */
-			if (!b->closing && !b->busy)
-				store_batch_pass(b);
-			store_batch_unref(b);
-			continue;
-		}
-		b->busy = true;
-		b->members++;
-		break;
+	store_slot_take(st);
+	b = st->batch;
+	if (b != NULL && store_batch_expired(b)) {
+		b->closing = true;
+		st->batch = NULL;
+		pthread_cond_signal(&b->lead);
+		b = NULL;
 	}
+	if (b == NULL) {
+		pthread_mutex_unlock(&st->batch_mtx);
+		return (store_batch_open(st, t));
+	}
+	b->members++;
+	b->refs++;	/* the leader may free it once it committed */
 	pthread_mutex_unlock(&st->batch_mtx);
 	t->batch = b;
 	if ((rc = mdb_txn_begin(st->env, b->txn, 0, &t->txn)) != 0) {
 		pthread_mutex_lock(&st->batch_mtx);
-		b->busy = false;
-		store_batch_pass(b);
+		store_slot_give(st);
 		store_batch_unref(b);
 		pthread_mutex_unlock(&st->batch_mtx);
 		return (store_err("txn_begin", rc));
@@ -641,17 +662,21 @@ store_batch_finish(struct store_txn *t, bool ok, bool durable, int *syncrc)
 
 	*syncrc = 0;
 	pthread_mutex_lock(&st->batch_mtx);
-	b->busy = false;
 	if (ok) {
 		b->committed++;
 		if (durable)
 			b->want_sync = true;
 	}
-	store_batch_pass(b);
+	store_slot_give(st);
 	if (!t->leader) {
-		if (ok) {
-			while (!(durable ? b->synced : b->done))
-				pthread_cond_wait(&b->end, &st->batch_mtx);
+		if (ok && durable) {
+			while (!b->synced)
+				pthread_cond_wait(&b->sync_cond,
+				    &st->batch_mtx);
+		} else if (ok) {
+			while (!b->done)
+				pthread_cond_wait(&b->done_cond,
+				    &st->batch_mtx);
 		}
 		rc = b->rc;
 		*syncrc = b->sync_rc;
@@ -660,12 +685,13 @@ store_batch_finish(struct store_txn *t, bool ok, bool durable, int *syncrc)
 		/* A log line per failed request, as without batches. */
 		return (ok ? store_err("commit", rc) : 0);
 	}
-	while (b->busy || (b->waiting > 0 && !store_batch_expired(b)))
+	/* Commit once nobody runs a child or waits for the slot. */
+	while (!b->closing && st->slot_busy)
 		pthread_cond_wait(&b->lead, &st->batch_mtx);
-	b->closing = true;
-	st->batch = NULL;
-	pthread_cond_broadcast(&b->turn);
-	pthread_cond_broadcast(&st->batch_cond);
+	if (!b->closing) {
+		b->closing = true;
+		st->batch = NULL;
+	}
 	pthread_mutex_unlock(&st->batch_mtx);
 
 	rc = 0;
@@ -700,7 +726,7 @@ store_batch_finish(struct store_txn *t, bool ok, bool durable, int *syncrc)
 	b->done = true;
 	want = b->want_sync && rc == 0 && n != 0 &&
 	    st->sync != STORE_SYNC_NONE;
-	pthread_cond_broadcast(&b->end);
+	pthread_cond_broadcast(&b->done_cond);
 	pthread_mutex_unlock(&st->batch_mtx);
 
 	src = want ? store_sync_wait(st, n) : 0;
@@ -708,7 +734,7 @@ store_batch_finish(struct store_txn *t, bool ok, bool durable, int *syncrc)
 	pthread_mutex_lock(&st->batch_mtx);
 	b->sync_rc = src;
 	b->synced = true;
-	pthread_cond_broadcast(&b->end);
+	pthread_cond_broadcast(&b->sync_cond);
 	if (ok && durable)
 		*syncrc = src;
 	store_batch_unref(b);

@@ -1151,6 +1151,92 @@ START_TEST(test_concurrent_writers_share_lmdb_commits)
 END_TEST
 
 /*
+ * The slot of the combining writer under contention: 32 threads with no
+ * pause between transactions, mixing commits that wait for the disk,
+ * commits that do not, and aborts, so that batches close at their bounds
+ * while threads queue for the slot.  Nothing hangs, every commit is
+ * there, no abort is, and each commit that waited is synced.
+ */
+#define SLOT_THREADS	32
+#define SLOT_TXNS	60
+
+static void *
+slot_writer(void *arg)
+{
+	struct store_session	 s = new_session(1);
+	struct store_txn	*t;
+	char			 sid[32];
+	int			 i, id = (int)(intptr_t)arg;
+
+	for (i = 0; i < SLOT_TXNS; i++) {
+		snprintf(sid, sizeof(sid), "s%d-%d", id, i);
+		if (store_txn_begin(batch_st, true, &t) != 0 ||
+		    store_session_put(t, sid, &s, true) != 0)
+			return ((void *)1);
+		switch ((i + id) % 4) {
+		case 0:
+			store_txn_abort(t);
+			break;
+		case 1:
+			if (store_txn_commit_nowait(t) != 0)
+				return ((void *)2);
+			break;
+		default:
+			if (store_txn_commit(t) != 0)
+				return ((void *)3);
+			break;
+		}
+	}
+	return (NULL);
+}
+
+START_TEST(test_writers_queue_for_the_slot_without_losing_any)
+{
+	static const enum store_sync modes[] = {
+		STORE_SYNC_FULL, STORE_SYNC_META, STORE_SYNC_NONE
+	};
+	static const char *names[] = { "slot-full", "slot-meta", "slot-none" };
+	pthread_t	th[SLOT_THREADS];
+	void		*ret;
+	char		 sid[32];
+	size_t		 n;
+	int		 i, j, want = 0;
+
+	batch_st = open_synced(names[_i], modes[_i]);
+	for (i = 0; i < SLOT_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, slot_writer,
+		    (void *)(intptr_t)i), 0);
+	for (i = 0; i < SLOT_THREADS; i++) {
+		ck_assert_int_eq(pthread_join(th[i], &ret), 0);
+		ck_assert_ptr_null(ret);
+	}
+	for (i = 0; i < SLOT_THREADS; i++) {
+		for (j = 0; j < SLOT_TXNS; j++) {
+			snprintf(sid, sizeof(sid), "s%d-%d", i, j);
+			ck_assert(batch_visible(sid) == ((i + j) % 4 != 0));
+			want += (i + j) % 4 != 0;
+		}
+	}
+	{
+		struct store_txn *t;
+
+		ck_assert_int_eq(store_txn_begin(batch_st, false, &t), 0);
+		ck_assert_int_eq(store_session_count(t, &n), 0);
+		store_txn_abort(t);
+	}
+	ck_assert_uint_eq(n, (size_t)want);
+	ck_assert_uint_eq(store_commit_count(batch_st), n);
+	ck_assert_uint_lt(store_lmdb_commit_count(batch_st), n);
+	if (modes[_i] == STORE_SYNC_NONE)
+		ck_assert_uint_eq(store_sync_count(batch_st), 0);
+	else
+		ck_assert_uint_ge(store_sync_count(batch_st), 1);
+	store_close(batch_st);
+	batch_st = NULL;
+}
+END_TEST
+
+/*
  * A process that dies inside a read transaction leaves its reader slot;
  * store_reader_check frees it and counts it, once.
  */
@@ -1272,6 +1358,8 @@ store_suite(void)
 	    test_concurrent_commits_each_wait_for_a_shared_sync, 0, 2);
 	tcase_add_loop_test(tc, test_concurrent_writers_share_lmdb_commits,
 	    0, 2);
+	tcase_add_loop_test(tc,
+	    test_writers_queue_for_the_slot_without_losing_any, 0, 3);
 	suite_add_tcase(s, tc);
 
 	return (s);
