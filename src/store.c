@@ -74,9 +74,15 @@ struct store {
 	uint64_t	 lmdb_commits;	/* LMDB write commits, atomic */
 };
 
-/* Bounds of a batch: the writer lock is not held long against others. */
+/*
+ * Bounds of a batch, so that the writer lock is not held long against
+ * other processes.  A batch stays open only while threads keep joining,
+ * so a longer one is not idle, and each close costs a commit and, with
+ * full, a data flush under the lock: at 2 ms a batch of big POSTs held
+ * two or three of them (docs/design.md, "Combining writer").
+ */
 #define STORE_BATCH_MAX		64
-#define STORE_BATCH_NSEC	2000000
+#define STORE_BATCH_NSEC	10000000
 
 /*
  * A parent write transaction shared by several requests of the process,
