@@ -7,7 +7,10 @@
  *   "cm/" a "/" b "/" seq    -> {"content","from","to","t"}, a < b the
  *                               two userIDs, seq big-endian: one
  *                               conversation in order
- *   "cn/" a "/" b            -> the oldest and the newest seq kept
+ *   "cn/" a "/" b            -> the oldest and the newest seq kept, and
+ *                               the oldest one's "t" when known (0:
+ *                               not known; a record of the first two
+ *                               alone is read as that)
  * Presence needs no record of its own: a user is online while the room
  * named after its userID has a socket, in any process.  The decision and
  * the broadcast that announces it happen in the transaction that adds
@@ -18,6 +21,7 @@
 #include <sys/random.h>
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,19 +386,36 @@ chat_message_key(struct buf *k, const char *u1, const char *u2,
 struct chat_bounds {
 	uint64_t	first;
 	uint64_t	last;
+	int64_t		first_t;	/* "t" of first, 0 if not known */
 };
+
+/* The "t" of a stored message, 0 if it has none or is not there. */
+static int64_t
+chat_message_time(struct store_txn *txn, const struct buf *k)
+{
+	struct json_object	*m, *t;
+	int64_t			 when = 0;
+
+	if ((m = chat_get_json(txn, k)) == NULL)
+		return (0);
+	if (json_object_object_get_ex(m, "t", &t))
+		when = json_object_get_int64(t);
+	json_object_put(m);
+	return (when);
+}
 
 /*
  * Store a message at the end of its conversation, then drop from the
  * oldest end what is past chat_cfg.history messages or the retention.
+ * The oldest message's time is kept with the bounds, so the retention
+ * check reads a message only when the oldest one changed.
  */
 static int
 chat_store_message(struct eio_ctx *ctx, struct json_object *msg,
-    const char *from, const char *to)
+    const char *from, const char *to, int64_t now)
 {
 	struct store_txn	*txn = eio_ctx_txn(ctx);
-	struct chat_bounds	 b = { 1, 0 };
-	struct json_object	*old, *t;
+	struct chat_bounds	 b = { 1, 0, 0 };
 	struct buf		 k, v;
 	int64_t			 since = 0;
 	bool			 expired;
@@ -404,25 +425,27 @@ chat_store_message(struct eio_ctx *ctx, struct json_object *msg,
 	buf_init(&v);
 	chat_conversation_key(&k, "cn/", from, to);
 	rc = store_kv_get(txn, STORE_T_APP, k.data, k.len, &v);
-	if (rc == 0 && v.len == sizeof(b))
-		memcpy(&b, v.data, sizeof(b));
+	if (rc == 0 && (v.len == sizeof(b) ||
+	    v.len == offsetof(struct chat_bounds, first_t)))
+		memcpy(&b, v.data, v.len);
 	else if (rc != 0 && rc != -ENOENT)
 		goto out;
 	b.last++;
 	chat_message_key(&k, from, to, b.last);
 	if ((rc = chat_put_json(txn, &k, msg)) != 0)
 		goto out;
+	if (b.first == b.last)
+		b.first_t = now;
 
 	if (chat_cfg.retention > 0)
-		since = eio_ctx_now(ctx) - chat_cfg.retention;
+		since = now - chat_cfg.retention;
 	while (b.first <= b.last) {
 		chat_message_key(&k, from, to, b.first);
 		expired = b.last - b.first + 1 > chat_cfg.history;
-		if (!expired && since != 0 &&
-		    (old = chat_get_json(txn, &k)) != NULL) {
-			expired = json_object_object_get_ex(old, "t", &t) &&
-			    json_object_get_int64(t) < since;
-			json_object_put(old);
+		if (!expired && since != 0) {
+			if (b.first_t == 0)
+				b.first_t = chat_message_time(txn, &k);
+			expired = b.first_t != 0 && b.first_t < since;
 		}
 		if (!expired)
 			break;
@@ -430,6 +453,7 @@ chat_store_message(struct eio_ctx *ctx, struct json_object *msg,
 		if (rc != 0 && rc != -ENOENT)
 			goto out;
 		b.first++;
+		b.first_t = b.first == b.last ? now : 0;
 	}
 	chat_conversation_key(&k, "cn/", from, to);
 	rc = store_kv_put(txn, STORE_T_APP, k.data, k.len, &b, sizeof(b));
@@ -672,7 +696,7 @@ chat_private_message(void *arg, struct sio_socket *sock,
 	json_object_put(out);
 	json_object_object_add(msg, "t", json_object_new_int64(
 	    eio_ctx_now(ctx)));
-	rc = chat_store_message(ctx, msg, w.user_id, to);
+	rc = chat_store_message(ctx, msg, w.user_id, to, eio_ctx_now(ctx));
 	json_object_put(msg);
 	json_object_put(w.data);
 	if (rc != 0) {

@@ -1,0 +1,276 @@
+/*
+ * sio-fcgi: unit tests for the chat's stored history: the cap on
+ * messages per conversation and the retention, with the oldest message's
+ * time kept beside the conversation's bounds.  The chat runs over the
+ * Engine.IO and Socket.IO layers, driven by raw Engine.IO requests built
+ * in memory (as in check_sio); time is a variable the tests advance, and
+ * what is stored is read back from the store.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "chat.h"
+#include "eio.h"
+#include "http.h"
+#include "sio.h"
+#include "store.h"
+#include "testutil.h"
+
+#define PATH		"/socket.io"
+#define RETENTION	1000	/* ms */
+#define MAX_KEPT	16
+
+static struct store	*st;
+static struct eio	*e;
+static struct sio	*sio;
+
+/* A user of the chat: its Engine.IO session and its userID. */
+struct user {
+	char	sid[STORE_SID_MAX + 1];
+	char	id[64];
+};
+
+static void
+start(size_t history, int64_t retention)
+{
+	struct eio_config	ecfg = testutil_eio_config();
+	struct sio_config	scfg;
+	struct chat_config	ccfg;
+
+	/* No ping falls due while the tests move the clock by seconds. */
+	ecfg.ping_interval = 1000000;
+	ecfg.ping_timeout = 1000000;
+	st = testutil_store_setup();
+	e = testutil_eio_new(&ecfg, st, PATH);
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.connect_timeout = 1000000;
+	memset(&ccfg, 0, sizeof(ccfg));
+	ccfg.history = history;
+	ccfg.retention = retention;
+	ccfg.session_ttl = INT64_C(30) * 24 * 3600 * 1000;
+	ccfg.max_tabs = 32;
+	ccfg.max_username = CHAT_USERNAME_MAX;
+	ccfg.max_content = CHAT_CONTENT_MAX;
+	sio = sio_new(&scfg, PATH, chat_namespaces(&ccfg));
+	eio_add_handler(e, sio_eio_handler(sio));
+	testutil_now = TESTUTIL_T0;
+}
+
+/* The checked fixture's end, also after a failed test. */
+static void
+teardown(void)
+{
+	testutil_eio_free(e);
+	e = NULL;
+	if (sio != NULL)
+		sio_free(sio);
+	sio = NULL;
+	if (st != NULL)
+		testutil_store_teardown(st);
+	st = NULL;
+}
+
+/* Connect a new user named name: u gets its sid and userID. */
+static void
+join(struct user *u, const char *name)
+{
+	char		 body[128];
+	const char	*got, *p;
+	size_t		 n;
+
+	testutil_handshake(u->sid);
+	snprintf(body, sizeof(body), "40{\"username\":\"%s\"}", name);
+	testutil_post_ok(u->sid, body);
+	got = testutil_get_now(u->sid);
+	p = strstr(got, "\"userID\":\"");
+	ck_assert_msg(p != NULL, "no userID in \"%s\"", got);
+	p += strlen("\"userID\":\"");
+	n = strcspn(p, "\"");
+	ck_assert_uint_lt(n, sizeof(u->id));
+	memcpy(u->id, p, n);
+	u->id[n] = '\0';
+}
+
+/* from sends content to to, at testutil_now. */
+static void
+say(const struct user *from, const struct user *to, const char *content)
+{
+	char	body[256];
+
+	snprintf(body, sizeof(body),
+	    "42[\"private message\",{\"content\":\"%s\",\"to\":\"%s\"}]",
+	    content, to->id);
+	testutil_post_ok(from->sid, body);
+}
+
+/* The contents of the stored messages, in key (conversation) order. */
+struct kept {
+	char	content[MAX_KEPT][32];
+	size_t	n;
+};
+
+static int
+kept_fn(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct kept		*k = arg;
+	struct json_object	*m, *c;
+	char			*text;
+
+	(void)key;
+	(void)klen;
+	ck_assert_uint_lt(k->n, MAX_KEPT);
+	text = strndup(val, vlen);
+	m = json_tokener_parse(text);
+	free(text);
+	ck_assert_ptr_nonnull(m);
+	ck_assert(json_object_object_get_ex(m, "content", &c));
+	snprintf(k->content[k->n++], sizeof(k->content[0]), "%s",
+	    json_object_get_string(c));
+	json_object_put(m);
+	return (0);
+}
+
+/* The stored messages joined by ",": "" when there is none. */
+static const char *
+stored(void)
+{
+	static char		 out[MAX_KEPT * 33];
+	struct store_txn	*t;
+	struct kept		 k;
+	size_t			 i;
+
+	memset(&k, 0, sizeof(k));
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	ck_assert_int_eq(store_kv_scan(t, STORE_T_APP, "cm/", 3, kept_fn,
+	    &k), 0);
+	store_txn_abort(t);
+	out[0] = '\0';
+	for (i = 0; i < k.n; i++) {
+		if (i > 0)
+			strcat(out, ",");
+		strcat(out, k.content[i]);
+	}
+	return (out);
+}
+
+START_TEST(test_history_keeps_the_last_messages_of_a_conversation)
+{
+	struct user	a, b;
+
+	start(3, 0);
+	join(&a, "alice");
+	join(&b, "bob");
+	say(&a, &b, "m1");
+	say(&b, &a, "m2");
+	say(&a, &b, "m3");
+	ck_assert_str_eq(stored(), "m1,m2,m3");
+	say(&b, &a, "m4");
+	say(&a, &b, "m5");
+	ck_assert_str_eq(stored(), "m3,m4,m5");
+}
+END_TEST
+
+START_TEST(test_retention_drops_what_is_older_than_it)
+{
+	struct user	a, b;
+
+	start(100, RETENTION);
+	join(&a, "alice");
+	join(&b, "bob");
+	say(&a, &b, "m1");
+	testutil_now += 500;
+	say(&a, &b, "m2");
+	testutil_now += 400;
+	say(&b, &a, "m3");
+	ck_assert_str_eq(stored(), "m1,m2,m3");
+	/* At 1001: m1 is 1001 ms old, past the retention; m2 501. */
+	testutil_now += 101;
+	say(&a, &b, "m4");
+	ck_assert_str_eq(stored(), "m2,m3,m4");
+	/* At 1500 m2 is exactly as old as the retention: kept. */
+	testutil_now = TESTUTIL_T0 + 1500;
+	say(&a, &b, "m5");
+	ck_assert_str_eq(stored(), "m2,m3,m4,m5");
+	/* Everything before is past the retention. */
+	testutil_now += 5000;
+	say(&b, &a, "m6");
+	ck_assert_str_eq(stored(), "m6");
+}
+END_TEST
+
+/*
+ * The cap drops the oldest message, so the new oldest one's time is not
+ * known from the bounds: the retention must still find it expired.
+ */
+START_TEST(test_retention_after_the_cap_dropped_the_oldest)
+{
+	struct user	a, b;
+
+	start(2, RETENTION);
+	join(&a, "alice");
+	join(&b, "bob");
+	say(&a, &b, "m1");
+	testutil_now += 600;
+	say(&a, &b, "m2");
+	testutil_now += 300;
+	say(&b, &a, "m3");
+	ck_assert_str_eq(stored(), "m2,m3");
+	/* m2 (at 600) is now past the retention, m3 (at 900) is not. */
+	testutil_now += 800;
+	say(&a, &b, "m4");
+	ck_assert_str_eq(stored(), "m3,m4");
+}
+END_TEST
+
+/* Conversations are kept apart: one's retention leaves the other. */
+START_TEST(test_retention_is_per_conversation)
+{
+	struct user	a, b, c;
+
+	start(100, RETENTION);
+	join(&a, "alice");
+	join(&b, "bob");
+	join(&c, "carol");
+	say(&a, &b, "ab1");
+	say(&a, &c, "ac1");
+	testutil_now += 2000;
+	say(&b, &a, "ab2");
+	/* Only the conversation written to is trimmed. */
+	ck_assert_ptr_nonnull(strstr(stored(), "ac1"));
+	ck_assert_ptr_null(strstr(stored(), "ab1"));
+	ck_assert_ptr_nonnull(strstr(stored(), "ab2"));
+}
+END_TEST
+
+static Suite *
+chat_suite(void)
+{
+	Suite	*s = suite_create("chat");
+	TCase	*tc;
+
+	tc = tcase_create("history");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc,
+	    test_history_keeps_the_last_messages_of_a_conversation);
+	tcase_add_test(tc, test_retention_drops_what_is_older_than_it);
+	tcase_add_test(tc, test_retention_after_the_cap_dropped_the_oldest);
+	tcase_add_test(tc, test_retention_is_per_conversation);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	return (testutil_suite_run_with_store("check_chat", chat_suite));
+}
