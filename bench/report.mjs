@@ -69,7 +69,7 @@ if (chat.length) {
 	for (const r of chat) {
 		const { scenario, server } = split(r);
 		if (server === 'node' || !r.ok) continue;
-		const n = by.get(`${scenario}/node`) ?? (scenario === 'n100-none' ? by.get('n100/node') : undefined);
+		const n = by.get(`${scenario}/node`) ?? (scenario.endsWith('-none') ? by.get(`${scenario.slice(0, -5)}/node`) : undefined);
 		if (!n || !n.ok) continue;
 		p(`| ${scenario} | ${server} | ${ratio(r.connect_s, n.connect_s)} | ${ratio(r.msgs_per_s, n.msgs_per_s)} | ${ratio(r.lat_ms?.p50, n.lat_ms?.p50)} | ${ratio(r.lat_ms?.p99, n.lat_ms?.p99)} | ${ratio(r.cpu_us_per_delivery, n.cpu_us_per_delivery)} | ${ratio(r.rss_peak_kib, n.rss_peak_kib)} | ${ratio(r.pss_peak_kib, n.pss_peak_kib)} | ${ratio(r.pss_anon_peak_kib, n.pss_anon_peak_kib)} |`);
 	}
