@@ -132,15 +132,23 @@ check_queue(const char *sid, uint64_t from, uint64_t to, const char *expect)
 	ck_assert_str_eq(buf_str(&out), expect);
 }
 
+/* The sessions in st2. */
 static size_t
-count_sessions(void)
+count_sessions_in(struct store *st2)
 {
-	struct store_txn	*t = begin(false);
+	struct store_txn	*t;
 	size_t			 n = 12345;
 
+	ck_assert_int_eq(store_txn_begin(st2, false, &t), 0);
 	ck_assert_int_eq(store_session_count(t, &n), 0);
 	store_txn_abort(t);
 	return (n);
+}
+
+static size_t
+count_sessions(void)
+{
+	return (count_sessions_in(st));
 }
 
 /* What store_timer_due's callback saw. */
@@ -1005,6 +1013,25 @@ END_TEST
 #define SYNC_COMMITS	40
 static struct store	*sync_st;
 
+/* Run fn(i) in n threads (at most 64) at once; each must return NULL. */
+static void
+run_threads(void *(*fn)(void *), int n)
+{
+	pthread_t	th[64];
+	void		*ret;
+	int		 i;
+
+	ck_assert_int_le(n, 64);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, fn,
+		    (void *)(intptr_t)i), 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(pthread_join(th[i], &ret), 0);
+		ck_assert_ptr_null(ret);
+	}
+}
+
+
 static void *
 sync_committer(void *arg)
 {
@@ -1024,34 +1051,17 @@ START_TEST(test_concurrent_commits_each_wait_for_a_shared_sync)
 	static const enum store_sync modes[] = {
 		STORE_SYNC_META, STORE_SYNC_FULL
 	};
-	pthread_t	th[SYNC_THREADS];
-	void		*ret;
-	size_t		 n;
-	int		 i;
-
 	sync_st = open_synced(_i == 0 ? "group-meta" : "group-full",
 	    modes[_i]);
-	for (i = 0; i < SYNC_THREADS; i++)
-		ck_assert_int_eq(pthread_create(&th[i], NULL, sync_committer,
-		    (void *)(intptr_t)i), 0);
-	for (i = 0; i < SYNC_THREADS; i++) {
-		ck_assert_int_eq(pthread_join(th[i], &ret), 0);
-		ck_assert_ptr_null(ret);
-	}
+	run_threads(sync_committer, SYNC_THREADS);
 	ck_assert_uint_eq(store_commit_count(sync_st),
 	    SYNC_THREADS * SYNC_COMMITS);
 	/* Never more syncs than commits; every commit saw one. */
 	ck_assert_uint_ge(store_sync_count(sync_st), 1);
 	ck_assert_uint_le(store_sync_count(sync_st),
 	    SYNC_THREADS * SYNC_COMMITS);
-	{
-		struct store_txn *t;
-
-		ck_assert_int_eq(store_txn_begin(sync_st, false, &t), 0);
-		ck_assert_int_eq(store_session_count(t, &n), 0);
-		store_txn_abort(t);
-	}
-	ck_assert_uint_eq(n, SYNC_THREADS * SYNC_COMMITS);
+	ck_assert_uint_eq(count_sessions_in(sync_st),
+	    SYNC_THREADS * SYNC_COMMITS);
 	store_close(sync_st);
 	sync_st = NULL;
 }
@@ -1112,21 +1122,13 @@ START_TEST(test_concurrent_writers_share_lmdb_commits)
 	static const enum store_sync modes[] = {
 		STORE_SYNC_FULL, STORE_SYNC_NONE
 	};
-	pthread_t	th[BATCH_THREADS];
-	void		*ret;
 	char		 sid[32];
 	size_t		 n;
 	int		 i, j;
 
 	batch_st = open_synced(_i == 0 ? "batch-full" : "batch-none",
 	    modes[_i]);
-	for (i = 0; i < BATCH_THREADS; i++)
-		ck_assert_int_eq(pthread_create(&th[i], NULL, batch_writer,
-		    (void *)(intptr_t)i), 0);
-	for (i = 0; i < BATCH_THREADS; i++) {
-		ck_assert_int_eq(pthread_join(th[i], &ret), 0);
-		ck_assert_ptr_null(ret);
-	}
+	run_threads(batch_writer, BATCH_THREADS);
 	/* Every committed write is there, no aborted one. */
 	for (i = 0; i < BATCH_THREADS; i++) {
 		for (j = 0; j < BATCH_TXNS; j++) {
@@ -1134,13 +1136,7 @@ START_TEST(test_concurrent_writers_share_lmdb_commits)
 			ck_assert(batch_visible(sid) == (j % 3 != 2));
 		}
 	}
-	{
-		struct store_txn *t;
-
-		ck_assert_int_eq(store_txn_begin(batch_st, false, &t), 0);
-		ck_assert_int_eq(store_session_count(t, &n), 0);
-		store_txn_abort(t);
-	}
+	n = count_sessions_in(batch_st);
 	ck_assert_uint_eq(n, BATCH_THREADS * (BATCH_TXNS / 3 * 2));
 	ck_assert_uint_eq(store_commit_count(batch_st), n);
 	ck_assert_uint_ge(store_lmdb_commit_count(batch_st), 1);
@@ -1196,20 +1192,12 @@ START_TEST(test_writers_queue_for_the_slot_without_losing_any)
 		STORE_SYNC_FULL, STORE_SYNC_META, STORE_SYNC_NONE
 	};
 	static const char *names[] = { "slot-full", "slot-meta", "slot-none" };
-	pthread_t	th[SLOT_THREADS];
-	void		*ret;
 	char		 sid[32];
 	size_t		 n;
 	int		 i, j, want = 0;
 
 	batch_st = open_synced(names[_i], modes[_i]);
-	for (i = 0; i < SLOT_THREADS; i++)
-		ck_assert_int_eq(pthread_create(&th[i], NULL, slot_writer,
-		    (void *)(intptr_t)i), 0);
-	for (i = 0; i < SLOT_THREADS; i++) {
-		ck_assert_int_eq(pthread_join(th[i], &ret), 0);
-		ck_assert_ptr_null(ret);
-	}
+	run_threads(slot_writer, SLOT_THREADS);
 	for (i = 0; i < SLOT_THREADS; i++) {
 		for (j = 0; j < SLOT_TXNS; j++) {
 			snprintf(sid, sizeof(sid), "s%d-%d", i, j);
@@ -1217,13 +1205,7 @@ START_TEST(test_writers_queue_for_the_slot_without_losing_any)
 			want += (i + j) % 4 != 0;
 		}
 	}
-	{
-		struct store_txn *t;
-
-		ck_assert_int_eq(store_txn_begin(batch_st, false, &t), 0);
-		ck_assert_int_eq(store_session_count(t, &n), 0);
-		store_txn_abort(t);
-	}
+	n = count_sessions_in(batch_st);
 	ck_assert_uint_eq(n, (size_t)want);
 	ck_assert_uint_eq(store_commit_count(batch_st), n);
 	ck_assert_uint_lt(store_lmdb_commit_count(batch_st), n);
