@@ -27,6 +27,7 @@
 #include <fcgiapp.h>
 
 #include "bell.h"
+#include "fcgi_record.h"
 #include "front.h"
 #include "log.h"
 #include "park.h"
@@ -34,6 +35,8 @@
 
 /* Never drain more than this from a client that keeps sending. */
 #define FRONT_DRAIN_MAX	(64 * 1024 * 1024)
+/* Bytes of stdin a poll may still have and be detached (a GET has none). */
+#define FRONT_DETACH_DRAIN	4096
 
 struct front_req {
 	FCGX_Request		 fcgx;
@@ -43,7 +46,9 @@ struct front_req {
 	struct park_entry	 pe;	/* see front_req_of() */
 	struct front_req	*wnext;	/* the writers' queue */
 	bool			 eof;	/* stdin read to its end */
+	bool			 detached; /* libfcgi's streams given back */
 	struct buf		 early;	/* body read by front_read_body_ready */
+	struct buf		 kept;	/* a detached request's strings */
 };
 
 /*
@@ -85,6 +90,7 @@ front_req_new(void)
 		fatalx("front: FCGX_InitRequest failed");
 	http_response_init(&fr->resp);
 	buf_init(&fr->early);
+	buf_init(&fr->kept);
 	return (fr);
 }
 
@@ -95,6 +101,7 @@ front_req_free(struct front_req *fr)
 		return;
 	http_response_clear(&fr->resp);
 	buf_clear(&fr->early);
+	buf_clear(&fr->kept);
 	FCGX_Free(&fr->fcgx, 1);
 	free(fr);
 }
@@ -308,6 +315,89 @@ front_req_parse(struct front_req *fr)
 	buf_reset(&fr->early);
 }
 
+/*
+ * A parked poll may wait for a whole pingInterval, and thousands wait at
+ * once: give libfcgi's streams (an 8 KB input and an 8 KB output buffer)
+ * and its params back while it waits, and keep the connection, the
+ * request id and the strings the answer needs; front_answer() frames the
+ * answer itself (fcgi_record.h).  Only when stdin is at its end without
+ * waiting: a GET has no body, and the front server sends its empty
+ * stdin record right behind the params.  Otherwise the request keeps
+ * its streams, as any other.
+ */
+static void
+front_req_detach(struct front_req *fr)
+{
+	struct http_request	*req = &fr->req;
+	const char		**str[4] = { &req->method_name, &req->uri,
+				    &req->query, &req->origin };
+	size_t			 off[4], i;
+	int			 n = 0;
+
+	while (!fr->eof) {
+		if (n++ > FRONT_DETACH_DRAIN || !front_stdin_is_ready(fr))
+			return;
+		if (FCGX_GetChar(fr->fcgx.in) == EOF) {
+			if (FCGX_GetError(fr->fcgx.in) != 0)
+				return;
+			fr->eof = true;
+		}
+	}
+	buf_reset(&fr->kept);
+	for (i = 0; i < 4; i++) {
+		off[i] = fr->kept.len;
+		if (*str[i] != NULL)
+			buf_append(&fr->kept, *str[i], strlen(*str[i]) + 1);
+	}
+	for (i = 0; i < 4; i++) {
+		if (*str[i] != NULL)
+			*str[i] = fr->kept.data + off[i];
+	}
+	req->content_type = NULL;
+	req->acrh = NULL;
+	req->read_body_ready = NULL;
+	/* The streams and the params; the connection stays open. */
+	FCGX_Free(&fr->fcgx, 0);
+	fr->fcgx.envp = NULL;
+	fr->detached = true;
+}
+
+/* Write all of data to fd; -1 when the connection failed. */
+static int
+front_send_all(int fd, const char *data, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = send(fd, data, len, MSG_NOSIGNAL)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/* The answer of a detached request, in FastCGI records of our own. */
+static bool
+front_answer_detached(struct front_req *fr, const struct buf *head)
+{
+	struct buf	out;
+	uint16_t	id = (uint16_t)fr->fcgx.requestId;
+	bool		failed;
+
+	buf_init(&out);
+	buf_reserve(&out, head->len + fr->resp.body.len + 64);
+	fcgi_record_stdout(&out, id, head->data, head->len);
+	fcgi_record_stdout(&out, id, fr->resp.body.data, fr->resp.body.len);
+	fcgi_record_end(&out, id);
+	failed = front_send_all(fr->fcgx.ipcFd, out.data, out.len) != 0;
+	buf_clear(&out);
+	return (failed);
+}
+
 /* Write the answer and finish the request. */
 static void
 front_answer(struct front_req *fr)
@@ -325,6 +415,16 @@ front_answer(struct front_req *fr)
 		    fr->req.uri != NULL ? fr->req.uri : "-", fr->resp.status);
 	buf_init(&head);
 	http_response_head(&fr->resp, &head);
+	if (fr->detached) {
+		failed = front_answer_detached(fr, &head);
+		buf_clear(&head);
+		/* Streams gone, FCGX_Finish_r() only closes the connection. */
+		fr->fcgx.keepConnection = 0;
+		if (front_unix)
+			(void)shutdown(fr->fcgx.ipcFd, SHUT_RDWR);
+		FCGX_Finish_r(&fr->fcgx);
+		goto out;
+	}
 	if (FCGX_PutStr(head.data, (int)head.len, fr->fcgx.out) < 0 ||
 	    (fr->resp.body.len > 0 && FCGX_PutStr(fr->resp.body.data,
 	    (int)fr->resp.body.len, fr->fcgx.out) < 0) ||
@@ -353,6 +453,7 @@ front_answer(struct front_req *fr)
 		(void)shutdown(fr->fcgx.ipcFd, SHUT_RDWR);
 	}
 	FCGX_Finish_r(&fr->fcgx);
+out:
 	if (failed) {
 		log_info("front: writing a %d answer failed (client gone)",
 		    fr->resp.status);
@@ -463,6 +564,7 @@ front_worker(void *arg)
 			strcpy(fr->pe.sid, fr->w.sid);
 			fr->pe.deadline = fr->w.deadline;
 			fr->pe.rung = 0;
+			front_req_detach(fr);
 			park_add(front_park, &fr->pe);
 			fr = NULL;
 			continue;
