@@ -7,10 +7,14 @@
  *   "cm/" a "/" b "/" seq    -> {"content","from","to","t"}, a < b the
  *                               two userIDs, seq big-endian: one
  *                               conversation in order
- *   "cn/" a "/" b            -> the oldest and the newest seq kept, and
+ *   "cm/" a "/" b "~"        -> the oldest and the newest seq kept, and
  *                               the oldest one's "t" when known (0:
  *                               not known; a record of the first two
- *                               alone is read as that)
+ *                               alone is read as that); after the
+ *                               conversation's messages, on the page the
+ *                               newest one is written to.  Read from
+ *                               "cn/" a "/" b when only that is there
+ *                               (where it was kept before), and moved.
  * Presence needs no record of its own: a user is online while the room
  * named after its userID has a socket, in any process.  The decision and
  * the broadcast that announces it happen in the transaction that adds
@@ -382,6 +386,18 @@ chat_message_key(struct buf *k, const char *u1, const char *u2,
 	buf_append(k, be, sizeof(be));
 }
 
+/*
+ * The key of the bounds of the conversation of u1 and u2: right after
+ * its newest message ('~' sorts after '/' and every hex digit), so that
+ * storing a message and its new bounds write the same page.
+ */
+static void
+chat_bounds_key(struct buf *k, const char *u1, const char *u2)
+{
+	chat_conversation_key(k, "cm/", u1, u2);
+	buf_append_char(k, '~');
+}
+
 /* A conversation's bounds: the oldest and the newest seq kept. */
 struct chat_bounds {
 	uint64_t	first;
@@ -423,8 +439,18 @@ chat_store_message(struct eio_ctx *ctx, struct json_object *msg,
 
 	buf_init(&k);
 	buf_init(&v);
-	chat_conversation_key(&k, "cn/", from, to);
+	chat_bounds_key(&k, from, to);
 	rc = store_kv_get(txn, STORE_T_APP, k.data, k.len, &v);
+	if (rc == -ENOENT) {
+		chat_conversation_key(&k, "cn/", from, to);
+		if ((rc = store_kv_get(txn, STORE_T_APP, k.data, k.len,
+		    &v)) == 0) {
+			/* Kept where it was before: move it. */
+			if ((rc = store_kv_del(txn, STORE_T_APP, k.data,
+			    k.len)) != 0)
+				goto out;
+		}
+	}
 	if (rc == 0 && (v.len == sizeof(b) ||
 	    v.len == offsetof(struct chat_bounds, first_t)))
 		memcpy(&b, v.data, v.len);
@@ -455,7 +481,7 @@ chat_store_message(struct eio_ctx *ctx, struct json_object *msg,
 		b.first++;
 		b.first_t = b.first == b.last ? now : 0;
 	}
-	chat_conversation_key(&k, "cn/", from, to);
+	chat_bounds_key(&k, from, to);
 	rc = store_kv_put(txn, STORE_T_APP, k.data, k.len, &b, sizeof(b));
 out:
 	buf_clear(&k);

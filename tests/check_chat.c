@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -126,8 +127,9 @@ kept_fn(void *arg, const void *key, size_t klen, const void *val,
 	struct json_object	*m, *c;
 	char			*text;
 
-	(void)key;
-	(void)klen;
+	/* A conversation's bounds ("cm/" a "/" b "~"), not a message. */
+	if (klen > 0 && ((const char *)key)[klen - 1] == '~')
+		return (0);
 	ck_assert_uint_lt(k->n, MAX_KEPT);
 	text = strndup(val, vlen);
 	m = json_tokener_parse(text);
@@ -252,6 +254,105 @@ START_TEST(test_retention_is_per_conversation)
 }
 END_TEST
 
+/* The bounds of the conversation of a and b: "cm/" or legacy "cn/". */
+static void
+bounds_key(struct buf *k, const char *kind, const struct user *a,
+    const struct user *b)
+{
+	const struct user	*lo = strcmp(a->id, b->id) <= 0 ? a : b;
+	const struct user	*hi = lo == a ? b : a;
+
+	buf_reset(k);
+	buf_printf(k, "%s%s/%s%s", kind, lo->id, hi->id,
+	    strcmp(kind, "cm/") == 0 ? "~" : "");
+}
+
+/* The bounds record of kind, as {first, last}; false if there is none. */
+static bool
+bounds_get(const char *kind, const struct user *a, const struct user *b,
+    uint64_t fl[2])
+{
+	struct store_txn	*t;
+	struct buf		 k, v;
+	int			 rc;
+
+	buf_init(&k);
+	buf_init(&v);
+	bounds_key(&k, kind, a, b);
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	rc = store_kv_get(t, STORE_T_APP, k.data, k.len, &v);
+	store_txn_abort(t);
+	ck_assert(rc == 0 || rc == -ENOENT);
+	if (rc == 0) {
+		ck_assert_uint_ge(v.len, 2 * sizeof(uint64_t));
+		memcpy(fl, v.data, 2 * sizeof(uint64_t));
+	}
+	buf_clear(&k);
+	buf_clear(&v);
+	return (rc == 0);
+}
+
+/* The last key of the table under "cm/", copied into k. */
+static int
+last_key_fn(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct buf	*k = arg;
+
+	(void)val;
+	(void)vlen;
+	buf_reset(k);
+	buf_append(k, key, klen);
+	return (0);
+}
+
+/*
+ * The bounds sort right after the conversation's newest message, on the
+ * page that message is written to, and are read where they were kept
+ * before ("cn/" a "/" b, 16 bytes then), moved, and continued from.
+ */
+START_TEST(test_bounds_follow_the_messages_and_old_ones_are_moved)
+{
+	struct user		 a, b;
+	struct store_txn	*t;
+	struct buf		 k, last;
+	uint64_t		 fl[2], old[2] = { 1, 5 };
+
+	start(100, 0);
+	join(&a, "alice");
+	join(&b, "bob");
+	say(&a, &b, "m1");
+	ck_assert(bounds_get("cm/", &a, &b, fl));
+	ck_assert_uint_eq(fl[0], 1);
+	ck_assert_uint_eq(fl[1], 1);
+	buf_init(&k);
+	buf_init(&last);
+	bounds_key(&k, "cm/", &a, &b);
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	ck_assert_int_eq(store_kv_scan(t, STORE_T_APP, "cm/", 3, last_key_fn,
+	    &last), 0);
+	store_txn_abort(t);
+	ck_assert_uint_eq(last.len, k.len);
+	ck_assert_mem_eq(last.data, k.data, k.len);
+
+	/* Bounds as an older version kept them: first 1, last 5. */
+	ck_assert_int_eq(store_txn_begin(st, true, &t), 0);
+	ck_assert_int_eq(store_kv_del(t, STORE_T_APP, k.data, k.len), 0);
+	bounds_key(&k, "cn/", &a, &b);
+	ck_assert_int_eq(store_kv_put(t, STORE_T_APP, k.data, k.len, old,
+	    sizeof(old)), 0);
+	ck_assert_int_eq(store_txn_commit(t), 0);
+	say(&b, &a, "m6");
+	ck_assert(!bounds_get("cn/", &a, &b, fl));
+	ck_assert(bounds_get("cm/", &a, &b, fl));
+	ck_assert_uint_eq(fl[0], 1);
+	ck_assert_uint_eq(fl[1], 6);
+	ck_assert_str_eq(stored(), "m1,m6");
+	buf_clear(&k);
+	buf_clear(&last);
+}
+END_TEST
+
 static Suite *
 chat_suite(void)
 {
@@ -265,6 +366,8 @@ chat_suite(void)
 	tcase_add_test(tc, test_retention_drops_what_is_older_than_it);
 	tcase_add_test(tc, test_retention_after_the_cap_dropped_the_oldest);
 	tcase_add_test(tc, test_retention_is_per_conversation);
+	tcase_add_test(tc,
+	    test_bounds_follow_the_messages_and_old_ones_are_moved);
 	suite_add_tcase(s, tc);
 	return (s);
 }
