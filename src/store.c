@@ -84,6 +84,13 @@ struct store {
 #define STORE_BATCH_MAX		64
 #define STORE_BATCH_NSEC	10000000
 
+/* What a commit waits for once its batch is committed (visible). */
+enum store_wait {
+	STORE_WAIT_VISIBLE,	/* nothing more */
+	STORE_WAIT_SEEN,	/* every commit it could read is on disk */
+	STORE_WAIT_DURABLE,	/* it is on disk itself */
+};
+
 /*
  * A parent write transaction shared by several requests of the process,
  * each in a child transaction of it, one child at a time.  The thread
@@ -749,12 +756,13 @@ store_batch_finish(struct store_txn *t, bool ok, bool durable, int *syncrc)
 }
 
 static int
-store_txn_commit_sync(struct store_txn *t, bool wait)
+store_txn_commit_sync(struct store_txn *t, enum store_wait wait)
 {
 	struct store	*st = t->st;
 	size_t		 i;
+	uint64_t	 seen = 0;
 	int		 rc, brc, src;
-	bool		 durable;
+	bool		 durable, seen_only;
 
 	rc = mdb_txn_commit(t->txn);
 	if (!t->write) {
@@ -771,16 +779,30 @@ store_txn_commit_sync(struct store_txn *t, bool wait)
 	 * be delivered anyway.  So the commit stands, logged (store_err) as
 	 * not known durable.
 	 */
-	durable = st->sync != STORE_SYNC_NONE && (wait || t->nrings > 0);
+	/*
+	 * STORE_WAIT_SEEN with full: the batch's commit flushes the data
+	 * file under the writer lock before its meta page, and with it
+	 * every commit this transaction could read, whatever process made
+	 * it; only this transaction's own writes wait for a later sync.
+	 */
+	seen_only = wait == STORE_WAIT_SEEN && st->sync == STORE_SYNC_FULL &&
+	    t->nrings == 0;
+	durable = st->sync != STORE_SYNC_NONE && !seen_only &&
+	    (wait != STORE_WAIT_VISIBLE || t->nrings > 0);
+	if (t->batch != NULL)
+		seen = t->batch->seen;
 	brc = store_batch_finish(t, rc == 0, durable, &src);
 	if (rc == 0)
 		rc = brc;
+	if (rc == 0 && seen_only)
+		/* At once, unless the batch wrote nothing and flushed not. */
+		src = store_sync_wait(st, seen);
 	if (rc != 0) {
 		store_txn_free(t);
 		return (rc);
 	}
 	__atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED);
-	if (durable && src != 0)
+	if ((durable || seen_only) && src != 0)
 		log_warnx("store: a commit is visible but its sync "
 		    "failed: it may not survive a power failure");
 	for (i = 0; i < t->nrings; i++)
@@ -792,13 +814,19 @@ store_txn_commit_sync(struct store_txn *t, bool wait)
 int
 store_txn_commit(struct store_txn *t)
 {
-	return (store_txn_commit_sync(t, true));
+	return (store_txn_commit_sync(t, STORE_WAIT_DURABLE));
+}
+
+int
+store_txn_commit_seen(struct store_txn *t)
+{
+	return (store_txn_commit_sync(t, STORE_WAIT_SEEN));
 }
 
 int
 store_txn_commit_nowait(struct store_txn *t)
 {
-	return (store_txn_commit_sync(t, false));
+	return (store_txn_commit_sync(t, STORE_WAIT_VISIBLE));
 }
 
 void

@@ -87,6 +87,17 @@ int	store_txn_commit(struct store_txn *);
  * With rings recorded it waits as store_txn_commit() does.
  */
 int	store_txn_commit_nowait(struct store_txn *);
+/*
+ * Commit, and wait until every commit this transaction could read is on
+ * disk, not its own writes: for an answer that only reports what was
+ * stored before (a poll's packets), where the transaction writes only
+ * bookkeeping (what was sent), which a power failure may undo so that
+ * the packets are sent again, never lost.  With --sync full the batch's
+ * own commit flushes all of that, so nothing is waited for beyond it;
+ * with meta it waits as store_txn_commit() does.  With rings recorded
+ * it waits as store_txn_commit() does.
+ */
+int	store_txn_commit_seen(struct store_txn *);
 /* Abandon the transaction (NULL is a no-op); recorded rings are dropped. */
 void	store_txn_abort(struct store_txn *);
 /* Ask commit to wake the poll that instance holds for sid. */

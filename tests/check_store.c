@@ -997,6 +997,55 @@ START_TEST(test_commit_nowait_does_not_sync_unless_it_rings)
 }
 END_TEST
 
+/* commit_one() with store_txn_commit_seen(). */
+static int
+commit_one_seen(struct store *st2, const char *sid, bool ring)
+{
+	struct store_session	 s = new_session(1);
+	struct store_txn	*t;
+
+	ck_assert_int_eq(store_txn_begin(st2, true, &t), 0);
+	ck_assert_int_eq(store_session_put(t, sid, &s, true), 0);
+	if (ring)
+		store_txn_ring(t, bell_self(), sid);
+	return (store_txn_commit_seen(t));
+}
+
+/*
+ * A commit that waits for what it read: with full its own commit's flush
+ * (under the writer lock, before its meta page) is all it needs, so no
+ * sync of its own, even after a commit that did not wait; with meta it
+ * syncs as a durable commit does; with a ring it waits as one does.
+ */
+START_TEST(test_commit_seen_waits_only_for_what_it_read)
+{
+	struct store	*st2 = open_synced("seen", STORE_SYNC_FULL);
+
+	ck_assert_int_eq(commit_one(st2, "a", false, false), 0);
+	ck_assert_int_eq(commit_one_seen(st2, "b", false), 0);
+	ck_assert_uint_eq(store_sync_count(st2), 0);
+	ck_assert_uint_eq(store_commit_count(st2), 2);
+	ck_assert_uint_eq(store_lmdb_commit_count(st2), 2);
+	ck_assert_int_eq(commit_one_seen(st2, "c", true), 0);
+	ck_assert_uint_eq(store_sync_count(st2), 1);
+	/* A durable commit still syncs. */
+	ck_assert_int_eq(commit_one(st2, "d", true, false), 0);
+	ck_assert_uint_eq(store_sync_count(st2), 2);
+	store_close(st2);
+
+	st2 = open_synced("seen-meta", STORE_SYNC_META);
+	ck_assert_int_eq(commit_one_seen(st2, "a", false), 0);
+	ck_assert_uint_eq(store_sync_count(st2), 1);
+	store_close(st2);
+
+	st2 = open_synced("seen-none", STORE_SYNC_NONE);
+	ck_assert_int_eq(commit_one_seen(st2, "a", false), 0);
+	ck_assert_uint_eq(store_sync_count(st2), 0);
+	store_close(st2);
+	testutil_rings_drain(NULL);
+}
+END_TEST
+
 START_TEST(test_sync_none_never_syncs)
 {
 	struct store	*st2 = open_synced("none", STORE_SYNC_NONE);
@@ -1335,6 +1384,7 @@ store_suite(void)
 	tcase_add_test(tc, test_sync_parse_knows_three_modes);
 	tcase_add_test(tc, test_synced_modes_sync_before_commit_returns);
 	tcase_add_test(tc, test_commit_nowait_does_not_sync_unless_it_rings);
+	tcase_add_test(tc, test_commit_seen_waits_only_for_what_it_read);
 	tcase_add_test(tc, test_sync_none_never_syncs);
 	tcase_add_loop_test(tc,
 	    test_concurrent_commits_each_wait_for_a_shared_sync, 0, 2);
