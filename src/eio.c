@@ -94,8 +94,14 @@ static const char *eio_tails[] = {
 static int	eio_close_mode(struct eio_ctx *, const char *,
 		    enum eio_close_mode, const char *);
 static int	eio_ctx_commit(struct eio_ctx *, struct http_response *);
+/* What a commit waits for: see store_txn_commit() and its variants. */
+enum eio_commit {
+	EIO_COMMIT_DURABLE,	/* its own writes on disk */
+	EIO_COMMIT_SEEN,	/* what it read on disk (a poll's answer) */
+	EIO_COMMIT_VISIBLE,	/* nothing (a held GET's record) */
+};
 static int	eio_ctx_commit_sync(struct eio_ctx *, struct http_response *,
-		    bool);
+		    enum eio_commit);
 static const struct eio_handler *eio_handler_of(struct eio *, int);
 
 int64_t
@@ -753,12 +759,12 @@ eio_ctx_open(struct eio *e, struct eio_ctx *ctx, const char *sid,
 static int
 eio_ctx_commit(struct eio_ctx *ctx, struct http_response *resp)
 {
-	return (eio_ctx_commit_sync(ctx, resp, true));
+	return (eio_ctx_commit_sync(ctx, resp, EIO_COMMIT_DURABLE));
 }
 
 static int
 eio_ctx_commit_sync(struct eio_ctx *ctx, struct http_response *resp,
-    bool wait)
+    enum eio_commit wait)
 {
 	int	rc;
 
@@ -768,8 +774,17 @@ eio_ctx_commit_sync(struct eio_ctx *ctx, struct http_response *resp,
 		eio_answer_failure(resp, rc);
 		return (rc);
 	}
-	rc = wait ? store_txn_commit(ctx->txn) :
-	    store_txn_commit_nowait(ctx->txn);
+	switch (wait) {
+	case EIO_COMMIT_DURABLE:
+		rc = store_txn_commit(ctx->txn);
+		break;
+	case EIO_COMMIT_SEEN:
+		rc = store_txn_commit_seen(ctx->txn);
+		break;
+	default:
+		rc = store_txn_commit_nowait(ctx->txn);
+		break;
+	}
 	ctx->txn = NULL;
 	if (rc != 0)
 		eio_answer_failure(resp, rc);
@@ -1241,7 +1256,8 @@ eio_handle(struct eio *e, struct http_request *req, int64_t now,
 		store_txn_abort(ctx.txn);
 		eio_answer_failure(resp, rc);
 		r = EIO_DONE;
-	} else if (eio_ctx_commit_sync(&ctx, resp, r == EIO_DONE) != 0) {
+	} else if (eio_ctx_commit_sync(&ctx, resp, r == EIO_DONE ?
+	    EIO_COMMIT_SEEN : EIO_COMMIT_VISIBLE) != 0) {
 		/*
 		 * A GET to hold answers nothing yet: its record (and the
 		 * trim of the last batch) need not wait for the disk; the
@@ -1377,7 +1393,7 @@ eio_resume_alone(struct eio *e, struct eio_resume_item *it, int64_t now,
 		store_txn_abort(txn);
 		return;
 	}
-	if (eio_ctx_commit(&ctx, it->resp) != 0)
+	if (eio_ctx_commit_sync(&ctx, it->resp, EIO_COMMIT_SEEN) != 0)
 		it->result = EIO_DONE;
 }
 
@@ -1413,7 +1429,7 @@ eio_resume_batch(struct eio *e, struct eio_resume_item *items, size_t n,
 	}
 	if (!written)
 		store_txn_abort(txn);
-	else if (store_txn_commit(txn) != 0)
+	else if (store_txn_commit_seen(txn) != 0)
 		goto one_by_one;
 	return;
 
