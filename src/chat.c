@@ -4,9 +4,13 @@
  * Records in the store's application table (STORE_T_APP):
  *   "cs/" sessionID          -> {"userID","username","connected","seen"}
  *   "cu/" userID             -> sessionID
- *   "cm/" a "/" b "/" seq    -> {"content","from","to","t"}, a < b the
- *                               two userIDs, seq big-endian: one
- *                               conversation in order
+ *   "cm/" a "/" b "/" seq    -> a message: 0x01, "t" (8 bytes, big-
+ *                               endian ms), 0 if a sent it to b or 1 if b
+ *                               to a, then the content; a < b the two
+ *                               userIDs, seq big-endian: one
+ *                               conversation in order.  Stored before
+ *                               as JSON {"content","from","to","t"},
+ *                               which is read as well
  *   "cm/" a "/" b "~"        -> the oldest and the newest seq kept, and
  *                               the oldest one's "t" when known (0:
  *                               not known; a record of the first two
@@ -322,22 +326,87 @@ struct chat_collect {
 	size_t			 n;
 };
 
-static int
-chat_collect_fn(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
-{
-	struct chat_collect	*c = arg;
-	struct json_object	*m, *t, *out;
+/* A stored message record (see the top of this file). */
+#define CHAT_MSG_TAG	0x01
+#define CHAT_MSG_HEAD	10	/* tag, "t", direction */
 
-	(void)key;
-	(void)klen;
+/* The message record of content sent at t by from (to the other one). */
+static void
+chat_message_encode(struct buf *v, const char *content, int64_t t,
+    bool from_second)
+{
+	char		head[CHAT_MSG_HEAD];
+	uint64_t	u = (uint64_t)t;
+	int		i;
+
+	head[0] = CHAT_MSG_TAG;
+	for (i = 0; i < 8; i++)
+		head[1 + i] = (char)(u >> (8 * (7 - i)));
+	head[9] = from_second ? 1 : 0;
+	buf_reset(v);
+	buf_append(v, head, sizeof(head));
+	buf_append_str(v, content);
+}
+
+/* The "t" of a message record, 0 when it has none. */
+static int64_t
+chat_message_record_time(const void *val, size_t vlen)
+{
+	const unsigned char	*p = val;
+	struct json_object	*m, *t;
+	uint64_t		 u = 0;
+	int64_t			 when = 0;
+	int			 i;
+
+	if (vlen >= CHAT_MSG_HEAD && p[0] == CHAT_MSG_TAG) {
+		for (i = 0; i < 8; i++)
+			u = u << 8 | p[1 + i];
+		return ((int64_t)u);
+	}
 	if ((m = sio_json_parse(val, vlen)) == NULL)
 		return (0);
-	if (c->since != 0 && json_object_object_get_ex(m, "t", &t) &&
-	    json_object_get_int64(t) < c->since) {
-		json_object_put(m);
-		return (0);
+	if (json_object_object_get_ex(m, "t", &t))
+		when = json_object_get_int64(t);
+	json_object_put(m);
+	return (when);
+}
+
+/*
+ * The message as the client sees it, {"content","from","to"}, from its
+ * key "cm/" a "/" b "/" seq and its record; NULL if it is unreadable.
+ */
+static struct json_object *
+chat_message_decode(const char *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	const unsigned char	*p = val;
+	struct json_object	*m, *out;
+	const char		*a, *b, *end;
+	size_t			 alen, blen;
+
+	if (vlen >= CHAT_MSG_HEAD && p[0] == CHAT_MSG_TAG) {
+		/* The two userIDs are in the key, before the 8-byte seq. */
+		if (klen < 3 + 1 + 1 + 1 + 1 + 8 ||
+		    (end = memchr(key + 3, '/', klen - 3 - 9)) == NULL)
+			return (NULL);
+		a = key + 3;
+		alen = (size_t)(end - a);
+		b = end + 1;
+		blen = (size_t)(key + klen - 9 - b);
+		out = json_object_new_object();
+		json_object_object_add(out, "content",
+		    json_object_new_string_len((const char *)p +
+		    CHAT_MSG_HEAD, (int)(vlen - CHAT_MSG_HEAD)));
+		json_object_object_add(out, "from",
+		    p[9] == 0 ? json_object_new_string_len(a, (int)alen) :
+		    json_object_new_string_len(b, (int)blen));
+		json_object_object_add(out, "to",
+		    p[9] == 0 ? json_object_new_string_len(b, (int)blen) :
+		    json_object_new_string_len(a, (int)alen));
+		return (out);
 	}
+	if ((m = sio_json_parse(val, vlen)) == NULL)
+		return (NULL);
 	out = json_object_new_object();
 	json_object_object_add(out, "content",
 	    json_object_get(json_object_object_get(m, "content")));
@@ -345,8 +414,25 @@ chat_collect_fn(void *arg, const void *key, size_t klen, const void *val,
 	    json_object_get(json_object_object_get(m, "from")));
 	json_object_object_add(out, "to",
 	    json_object_get(json_object_object_get(m, "to")));
-	json_object_array_add(c->list, out);
 	json_object_put(m);
+	return (out);
+}
+
+static int
+chat_collect_fn(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct chat_collect	*c = arg;
+	struct json_object	*out;
+	int64_t			 t;
+
+	/* A message without a time is kept. */
+	if (c->since != 0 && (t = chat_message_record_time(val, vlen)) != 0 &&
+	    t < c->since)
+		return (0);
+	if ((out = chat_message_decode(key, klen, val, vlen)) == NULL)
+		return (0);
+	json_object_array_add(c->list, out);
 	c->n++;
 	return (0);
 }
@@ -409,14 +495,13 @@ struct chat_bounds {
 static int64_t
 chat_message_time(struct store_txn *txn, const struct buf *k)
 {
-	struct json_object	*m, *t;
-	int64_t			 when = 0;
+	struct buf	v;
+	int64_t		when = 0;
 
-	if ((m = chat_get_json(txn, k)) == NULL)
-		return (0);
-	if (json_object_object_get_ex(m, "t", &t))
-		when = json_object_get_int64(t);
-	json_object_put(m);
+	buf_init(&v);
+	if (store_kv_get(txn, STORE_T_APP, k->data, k->len, &v) == 0)
+		when = chat_message_record_time(v.data, v.len);
+	buf_clear(&v);
 	return (when);
 }
 
@@ -427,7 +512,7 @@ chat_message_time(struct store_txn *txn, const struct buf *k)
  * check reads a message only when the oldest one changed.
  */
 static int
-chat_store_message(struct eio_ctx *ctx, struct json_object *msg,
+chat_store_message(struct eio_ctx *ctx, const char *content,
     const char *from, const char *to, int64_t now)
 {
 	struct store_txn	*txn = eio_ctx_txn(ctx);
@@ -458,7 +543,9 @@ chat_store_message(struct eio_ctx *ctx, struct json_object *msg,
 		goto out;
 	b.last++;
 	chat_message_key(&k, from, to, b.last);
-	if ((rc = chat_put_json(txn, &k, msg)) != 0)
+	chat_message_encode(&v, content, now, strcmp(from, to) > 0);
+	if ((rc = store_kv_put(txn, STORE_T_APP, k.data, k.len, v.data,
+	    v.len)) != 0)
 		goto out;
 	if (b.first == b.last)
 		b.first_t = now;
@@ -720,10 +807,9 @@ chat_private_message(void *arg, struct sio_socket *sock,
 	if (sio_broadcast(ctx, &t, "private message", out, NULL) < 0)
 		log_warnx("chat: private message broadcast failed");
 	json_object_put(out);
-	json_object_object_add(msg, "t", json_object_new_int64(
-	    eio_ctx_now(ctx)));
-	rc = chat_store_message(ctx, msg, w.user_id, to, eio_ctx_now(ctx));
 	json_object_put(msg);
+	rc = chat_store_message(ctx, content, w.user_id, to,
+	    eio_ctx_now(ctx));
 	json_object_put(w.data);
 	if (rc != 0) {
 		log_warnx("chat: storing a message failed (%d)", rc);

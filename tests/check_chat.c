@@ -38,7 +38,26 @@ static struct sio	*sio;
 struct user {
 	char	sid[STORE_SID_MAX + 1];
 	char	id[64];
+	char	session[64];	/* the chat's sessionID */
 };
+
+/* Copy the string value of "name" in text into out. */
+static void
+copy_field(const char *text, const char *name, char *out, size_t size)
+{
+	char		 pat[64];
+	const char	*p;
+	size_t		 n;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", name);
+	p = strstr(text, pat);
+	ck_assert_msg(p != NULL, "no %s in \"%s\"", name, text);
+	p += strlen(pat);
+	n = strcspn(p, "\"");
+	ck_assert_uint_lt(n, size);
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
 
 static void
 start(size_t history, int64_t retention)
@@ -85,20 +104,28 @@ static void
 join(struct user *u, const char *name)
 {
 	char		 body[128];
-	const char	*got, *p;
-	size_t		 n;
+	const char	*got;
 
 	testutil_handshake(u->sid);
 	snprintf(body, sizeof(body), "40{\"username\":\"%s\"}", name);
 	testutil_post_ok(u->sid, body);
 	got = testutil_get_now(u->sid);
-	p = strstr(got, "\"userID\":\"");
-	ck_assert_msg(p != NULL, "no userID in \"%s\"", got);
-	p += strlen("\"userID\":\"");
-	n = strcspn(p, "\"");
-	ck_assert_uint_lt(n, sizeof(u->id));
-	memcpy(u->id, p, n);
-	u->id[n] = '\0';
+	copy_field(got, "userID", u->id, sizeof(u->id));
+	copy_field(got, "sessionID", u->session, sizeof(u->session));
+}
+
+/* What a new tab of u gets on connecting (its "users" event among it). */
+static const char *
+new_tab_of(const struct user *u)
+{
+	static char	 out[4096];
+	char		 body[128], sid[STORE_SID_MAX + 1];
+
+	testutil_handshake(sid);
+	snprintf(body, sizeof(body), "40{\"sessionID\":\"%s\"}", u->session);
+	testutil_post_ok(sid, body);
+	snprintf(out, sizeof(out), "%s", testutil_get_now(sid));
+	return (out);
 }
 
 /* from sends content to to, at testutil_now. */
@@ -131,6 +158,12 @@ kept_fn(void *arg, const void *key, size_t klen, const void *val,
 	if (klen > 0 && ((const char *)key)[klen - 1] == '~')
 		return (0);
 	ck_assert_uint_lt(k->n, MAX_KEPT);
+	/* 0x01, "t" (8 bytes), the direction, the content. */
+	if (vlen >= 10 && ((const unsigned char *)val)[0] == 0x01) {
+		snprintf(k->content[k->n++], sizeof(k->content[0]), "%.*s",
+		    (int)(vlen - 10), (const char *)val + 10);
+		return (0);
+	}
 	text = strndup(val, vlen);
 	m = json_tokener_parse(text);
 	free(text);
@@ -353,6 +386,77 @@ START_TEST(test_bounds_follow_the_messages_and_old_ones_are_moved)
 }
 END_TEST
 
+/*
+ * A message is stored as 0x01, its time (8 bytes, big-endian), who of
+ * the two sent it, and the content: the userIDs are in the key.  A
+ * message stored as JSON by an earlier version reads the same.
+ */
+START_TEST(test_messages_are_stored_compact_and_old_ones_read)
+{
+	struct user		 a, b;
+	struct store_txn	*t;
+	struct buf		 k, v, old;
+	uint64_t		 fl[2] = { 1, 2 };
+	const char		*lo, *hi, *users;
+	char			 want[512];
+	int64_t			 when = 0;
+	int			 i;
+
+	start(100, RETENTION);
+	join(&a, "alice");
+	join(&b, "bob");
+	say(&b, &a, "hello");
+	lo = strcmp(a.id, b.id) < 0 ? a.id : b.id;
+	hi = lo == a.id ? b.id : a.id;
+	buf_init(&k);
+	buf_init(&v);
+	buf_init(&old);
+	buf_printf(&k, "cm/%s/%s/", lo, hi);
+	buf_append(&k, "\0\0\0\0\0\0\0\1", 8);
+	ck_assert_int_eq(store_txn_begin(st, false, &t), 0);
+	ck_assert_int_eq(store_kv_get(t, STORE_T_APP, k.data, k.len, &v), 0);
+	store_txn_abort(t);
+	ck_assert_uint_eq(v.len, 10 + strlen("hello"));
+	ck_assert_int_eq(v.data[0], 1);
+	for (i = 0; i < 8; i++)
+		when = when << 8 | (unsigned char)v.data[1 + i];
+	ck_assert_int_eq(when, TESTUTIL_T0);
+	ck_assert_int_eq(v.data[9], strcmp(b.id, a.id) > 0 ? 1 : 0);
+	ck_assert_mem_eq(v.data + 10, "hello", 5);
+
+	/* A second message as an earlier version stored it. */
+	buf_printf(&old, "{\"content\":\"old one\",\"from\":\"%s\","
+	    "\"to\":\"%s\",\"t\":%lld}", a.id, b.id,
+	    (long long)TESTUTIL_T0);
+	k.data[k.len - 1] = 2;
+	ck_assert_int_eq(store_txn_begin(st, true, &t), 0);
+	ck_assert_int_eq(store_kv_put(t, STORE_T_APP, k.data, k.len, old.data,
+	    old.len), 0);
+	buf_reset(&k);
+	buf_printf(&k, "cm/%s/%s~", lo, hi);
+	ck_assert_int_eq(store_kv_put(t, STORE_T_APP, k.data, k.len, fl,
+	    sizeof(fl)), 0);
+	ck_assert_int_eq(store_txn_commit(t), 0);
+	ck_assert_str_eq(stored(), "hello,old one");
+
+	/* Both reach a client with their sender and recipient, in order. */
+	snprintf(want, sizeof(want), "\"messages\":[{\"content\":\"hello\","
+	    "\"from\":\"%s\",\"to\":\"%s\"},{\"content\":\"old one\","
+	    "\"from\":\"%s\",\"to\":\"%s\"}]", b.id, a.id, a.id, b.id);
+	users = new_tab_of(&a);
+	ck_assert_msg(strstr(users, want) != NULL, "no %s in %s", want, users);
+	users = new_tab_of(&b);
+	ck_assert_msg(strstr(users, want) != NULL, "no %s in %s", want, users);
+	/* The retention reads both kinds: past it, all three go. */
+	testutil_now += 5 * RETENTION;
+	say(&b, &a, "last");
+	ck_assert_str_eq(stored(), "last");
+	buf_clear(&k);
+	buf_clear(&v);
+	buf_clear(&old);
+}
+END_TEST
+
 static Suite *
 chat_suite(void)
 {
@@ -368,6 +472,7 @@ chat_suite(void)
 	tcase_add_test(tc, test_retention_is_per_conversation);
 	tcase_add_test(tc,
 	    test_bounds_follow_the_messages_and_old_ones_are_moved);
+	tcase_add_test(tc, test_messages_are_stored_compact_and_old_ones_read);
 	suite_add_tcase(s, tc);
 	return (s);
 }
