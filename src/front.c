@@ -46,9 +46,9 @@ struct front_req {
 	struct park_entry	 pe;	/* see front_req_of() */
 	struct front_req	*wnext;	/* the writers' queue */
 	bool			 eof;	/* stdin read to its end */
-	bool			 detached; /* libfcgi's streams given back */
+	bool			 detached; /* libfcgi's streams freed */
 	struct buf		 early;	/* body read by front_read_body_ready */
-	struct buf		 kept;	/* a detached request's strings */
+	struct buf		 kept;	/* its strings, once detached */
 };
 
 /*

@@ -18,9 +18,9 @@
 struct decoded {
 	struct buf	stdout_data;
 	size_t		stdout_records;
-	size_t		stdout_ends;	/* empty FCGI_STDOUT records */
+	size_t		stdout_ends;	/* empty FCGI_STDOUT */
 	size_t		end_requests;
-	size_t		largest;	/* content of the largest record */
+	size_t		largest;	/* the largest content */
 	uint32_t	app_status;
 	int		protocol_status;
 	int		last_type;

@@ -947,9 +947,10 @@ open_synced(const char *name, enum store_sync mode)
 	return (st2);
 }
 
-/* One write transaction that creates sid, committed with or without wait. */
+/* One write transaction that creates sid, committed by commit_fn. */
 static int
-commit_one(struct store *st2, const char *sid, bool wait, bool ring)
+commit_one(struct store *st2, const char *sid,
+    int (*commit_fn)(struct store_txn *), bool ring)
 {
 	struct store_session	 s = new_session(1);
 	struct store_txn	*t;
@@ -958,7 +959,7 @@ commit_one(struct store *st2, const char *sid, bool wait, bool ring)
 	ck_assert_int_eq(store_session_put(t, sid, &s, true), 0);
 	if (ring)
 		store_txn_ring(t, bell_self(), sid);
-	return (wait ? store_txn_commit(t) : store_txn_commit_nowait(t));
+	return (commit_fn(t));
 }
 
 START_TEST(test_synced_modes_sync_before_commit_returns)
@@ -974,7 +975,8 @@ START_TEST(test_synced_modes_sync_before_commit_returns)
 		snprintf(name, sizeof(name), "m%zu", i);
 		st2 = open_synced(name, modes[i]);
 		ck_assert_uint_eq(store_sync_count(st2), 0);
-		ck_assert_int_eq(commit_one(st2, "a", true, false), 0);
+		ck_assert_int_eq(commit_one(st2, "a",
+		    store_txn_commit, false), 0);
 		ck_assert_uint_eq(store_sync_count(st2), 1);
 		ck_assert_uint_eq(store_commit_count(st2), 1);
 		store_close(st2);
@@ -986,30 +988,18 @@ START_TEST(test_commit_nowait_does_not_sync_unless_it_rings)
 {
 	struct store	*st2 = open_synced("nowait", STORE_SYNC_META);
 
-	ck_assert_int_eq(commit_one(st2, "a", false, false), 0);
+	ck_assert_int_eq(commit_one(st2, "a",
+	    store_txn_commit_nowait, false), 0);
 	ck_assert_uint_eq(store_sync_count(st2), 0);
 	/* A ring announces the data: it must be on disk first. */
-	ck_assert_int_eq(commit_one(st2, "b", false, true), 0);
+	ck_assert_int_eq(commit_one(st2, "b",
+	    store_txn_commit_nowait, true), 0);
 	ck_assert_uint_eq(store_sync_count(st2), 1);
 	ck_assert_uint_eq(store_commit_count(st2), 2);
 	store_close(st2);
 	testutil_rings_drain(NULL);
 }
 END_TEST
-
-/* commit_one() with store_txn_commit_seen(). */
-static int
-commit_one_seen(struct store *st2, const char *sid, bool ring)
-{
-	struct store_session	 s = new_session(1);
-	struct store_txn	*t;
-
-	ck_assert_int_eq(store_txn_begin(st2, true, &t), 0);
-	ck_assert_int_eq(store_session_put(t, sid, &s, true), 0);
-	if (ring)
-		store_txn_ring(t, bell_self(), sid);
-	return (store_txn_commit_seen(t));
-}
 
 /*
  * A commit that waits for what it read: with full its own commit's flush
@@ -1021,25 +1011,26 @@ START_TEST(test_commit_seen_waits_only_for_what_it_read)
 {
 	struct store	*st2 = open_synced("seen", STORE_SYNC_FULL);
 
-	ck_assert_int_eq(commit_one(st2, "a", false, false), 0);
-	ck_assert_int_eq(commit_one_seen(st2, "b", false), 0);
+	ck_assert_int_eq(commit_one(st2, "a",
+	    store_txn_commit_nowait, false), 0);
+	ck_assert_int_eq(commit_one(st2, "b", store_txn_commit_seen, false), 0);
 	ck_assert_uint_eq(store_sync_count(st2), 0);
 	ck_assert_uint_eq(store_commit_count(st2), 2);
 	ck_assert_uint_eq(store_lmdb_commit_count(st2), 2);
-	ck_assert_int_eq(commit_one_seen(st2, "c", true), 0);
+	ck_assert_int_eq(commit_one(st2, "c", store_txn_commit_seen, true), 0);
 	ck_assert_uint_eq(store_sync_count(st2), 1);
 	/* A durable commit still syncs. */
-	ck_assert_int_eq(commit_one(st2, "d", true, false), 0);
+	ck_assert_int_eq(commit_one(st2, "d", store_txn_commit, false), 0);
 	ck_assert_uint_eq(store_sync_count(st2), 2);
 	store_close(st2);
 
 	st2 = open_synced("seen-meta", STORE_SYNC_META);
-	ck_assert_int_eq(commit_one_seen(st2, "a", false), 0);
+	ck_assert_int_eq(commit_one(st2, "a", store_txn_commit_seen, false), 0);
 	ck_assert_uint_eq(store_sync_count(st2), 1);
 	store_close(st2);
 
 	st2 = open_synced("seen-none", STORE_SYNC_NONE);
-	ck_assert_int_eq(commit_one_seen(st2, "a", false), 0);
+	ck_assert_int_eq(commit_one(st2, "a", store_txn_commit_seen, false), 0);
 	ck_assert_uint_eq(store_sync_count(st2), 0);
 	store_close(st2);
 	testutil_rings_drain(NULL);
@@ -1050,7 +1041,7 @@ START_TEST(test_sync_none_never_syncs)
 {
 	struct store	*st2 = open_synced("none", STORE_SYNC_NONE);
 
-	ck_assert_int_eq(commit_one(st2, "a", true, false), 0);
+	ck_assert_int_eq(commit_one(st2, "a", store_txn_commit, false), 0);
 	ck_assert_uint_eq(store_sync_count(st2), 0);
 	ck_assert_uint_eq(store_commit_count(st2), 1);
 	store_close(st2);
@@ -1089,7 +1080,7 @@ sync_committer(void *arg)
 
 	for (i = 0; i < SYNC_COMMITS; i++) {
 		snprintf(sid, sizeof(sid), "t%d-%d", id, i);
-		if (commit_one(sync_st, sid, true, false) != 0)
+		if (commit_one(sync_st, sid, store_txn_commit, false) != 0)
 			return ((void *)1);
 	}
 	return (NULL);
