@@ -147,7 +147,7 @@ static const struct option_def {
 	{ "cors-origin", OPT_CORS_ORIGIN, 1, "SIO_CORS_ORIGIN", "LIST",
 	  "\"*\" or comma-separated allowed origins (default none)" },
 	{ "threads", OPT_THREADS, 1, "SIO_THREADS", "N",
-	  "accepting threads (default 32 with --listen, else 8)" },
+	  "accepting threads (default 64 with --listen, else 8)" },
 	{ "log-level", OPT_LOG_LEVEL, 1, "SIO_LOG_LEVEL", "LEVEL",
 	  "error, warn, info or debug (default warn)" },
 	{ "sync", OPT_SYNC, 1, "SIO_SYNC", "MODE",
@@ -412,7 +412,7 @@ main(int argc, char **argv)
 		.max_sessions = 100000,
 		.max_queue = 10000,
 		.cors_origin = "",
-		.threads = 0,	/* 32 with --listen, else 8 */
+		.threads = 0,	/* 64 with --listen, else 8 */
 		.log_level = "warn",
 		.sync = "full",
 		.map_size = 1024,
@@ -507,7 +507,7 @@ main(int argc, char **argv)
 	 * sends a process one request at a time).
 	 */
 	if (o.threads == 0)
-		o.threads = o.listen != NULL ? 32 : 8;
+		o.threads = o.listen != NULL ? 64 : 8;
 	fc.threads = (int)o.threads;
 	fc.backlog = 4096;	/* the kernel caps it at somaxconn */
 	if (front_open(&fc, &cause) != 0) {
