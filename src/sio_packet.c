@@ -3,7 +3,7 @@
  * json_object, which callers borrow until sio_packet_clear(); encoding
  * appends to a caller-owned buf.  JSON is read by a strict parser of our
  * own (RFC 8259, as JSON.parse) that builds json-c objects, and written
- * by json-c.
+ * in json-c's format by json_write.c.
  */
 #include "config.h"
 
@@ -19,17 +19,11 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "json_write.h"
 #include "log.h"
 #include "sio_packet.h"
 #include "text.h"
 #include "xmalloc.h"
-
-/*
- * json-c writes every byte below 0x20 as a short escape or \u00XX, and
- * with NOSLASHESCAPE leaves "/" alone (check_sio_packet tests both).
- */
-#define SIO_JSON_FLAGS \
-	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /*
  * The largest placeholder number we read.  Attachments are at most
@@ -530,14 +524,7 @@ sio_json_parse(const char *s, size_t len)
 void
 sio_json_encode(struct json_object *obj, struct buf *out)
 {
-	const char	*s;
-	size_t		 len;
-
-	/* The text belongs to obj, so copy it now. */
-	s = json_object_to_json_string_length(obj, SIO_JSON_FLAGS, &len);
-	if (s == NULL)
-		fatalx("json-c: out of memory");
-	buf_append(out, s, len);
+	json_write(obj, out);
 }
 
 enum sio_placeholder_kind {
