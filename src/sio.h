@@ -185,7 +185,9 @@ int	sio_room_each(struct eio_ctx *, const char *nsp,
 
 /*
  * The socket's application data: a new reference (json_object_put it),
- * NULL when none was set; and setting it (borrowed, copied).
+ * NULL when none was set; and setting it (borrowed, copied).  The object
+ * returned is shared with later calls of the same thread: read it, do
+ * not change it (set a new one instead).
  */
 struct json_object *sio_socket_data(struct sio_socket *);
 int	sio_socket_set_data(struct sio_socket *, struct json_object *data);

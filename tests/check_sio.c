@@ -1093,6 +1093,32 @@ START_TEST(test_socket_data_is_per_socket)
 }
 END_TEST
 
+/*
+ * The data a thread parsed last is kept by its bytes (sio.c): a change in
+ * the same POST, and two sockets taking turns, must each be seen.
+ */
+START_TEST(test_socket_data_changes_seen_within_one_post)
+{
+	char	sid[32], id[32], sid2[32], id2[32];
+
+	client(sid, id, "");
+	client(sid2, id2, "");
+	testutil_post_ok(sid, "421[\"set\",{\"a\":1}]" RS "422[\"get\"]" RS
+	    "423[\"set\",{\"a\":2}]" RS "424[\"get\"]" RS
+	    "425[\"set\",{\"a\":1}]" RS "426[\"get\"]" RS "427[\"get\"]");
+	testutil_get_text(sid, "431[0]" RS "432[{\"a\":1}]" RS "433[0]" RS
+	    "434[{\"a\":2}]" RS "435[0]" RS "436[{\"a\":1}]" RS
+	    "437[{\"a\":1}]");
+	testutil_post_ok(sid2, "421[\"set\",{\"b\":2}]" RS "422[\"get\"]");
+	testutil_get_text(sid2, "431[0]" RS "432[{\"b\":2}]");
+	testutil_post_ok(sid, "428[\"get\"]");
+	testutil_post_ok(sid2, "423[\"get\"]");
+	testutil_post_ok(sid, "429[\"set\",null]" RS "4210[\"get\"]");
+	testutil_get_text(sid, "438[{\"a\":1}]" RS "439[0]" RS "4310[null]");
+	testutil_get_text(sid2, "433[{\"b\":2}]");
+}
+END_TEST
+
 START_TEST(test_socket_data_survives_server_ack_bookkeeping)
 {
 	char	sid[32], id[32];
@@ -1480,6 +1506,7 @@ sio_suite(void)
 	tcase_add_test(tc, test_socket_data_round_trips_across_requests);
 	tcase_add_test(tc, test_socket_data_is_per_socket);
 	tcase_add_test(tc, test_socket_data_survives_server_ack_bookkeeping);
+	tcase_add_test(tc, test_socket_data_changes_seen_within_one_post);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("connect_timeout");
