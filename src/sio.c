@@ -178,6 +178,86 @@ sio_key3(struct buf *k, const char *a, const char *b, const char *c)
 		buf_append_str(k, c);
 }
 
+/*
+ * What a thread looked up last, kept for the next packet: the messages of
+ * a POST all come from one session, and mostly from one socket.
+ *
+ * The socket data: the chat reads the sender's data for every message it
+ * handles, and parsing it each time was an eighth of the work of a
+ * message (docs/design.md, "Writing JSON").  Kept with the bytes it was
+ * parsed from, which are compared with the record each time the table
+ * has changed, so that a change, whoever made it, is never missed.
+ *
+ * The socket of (session, namespace) and "no binary packet awaited" for
+ * a session: kept with the stamp of their table (store_kv_stamp), so they
+ * hold only within the transaction that read them and only until it
+ * writes to that table.
+ *
+ * Per thread, so the objects (json-c counts references without atomics)
+ * never leave the thread that made them.
+ */
+struct sio_tcache {
+	struct buf		 bytes;
+	struct json_object	*obj;
+	uint64_t		 data_stamp;	/* of sio_sockets, for data_sid */
+	char			 data_sid[EIO_ID_LEN + 1];
+
+	uint64_t		 find_stamp;	/* of sio_eio */
+	char			 find_eio[STORE_SID_MAX + 1];
+	char			 find_nsp[SIO_NSP_MAX + 1];
+	char			 find_sid[EIO_ID_LEN + 1];
+
+	uint64_t		 partial_stamp;	/* of sio_partial: none */
+	char			 partial_eio[STORE_SID_MAX + 1];
+};
+
+static pthread_key_t	sio_tcache_key;
+static pthread_once_t	sio_tcache_once = PTHREAD_ONCE_INIT;
+
+static void
+sio_tcache_free(void *arg)
+{
+	struct sio_tcache	*c = arg;
+
+	json_object_put(c->obj);
+	buf_clear(&c->bytes);
+	free(c);
+}
+
+static void
+sio_tcache_key_create(void)
+{
+	if (pthread_key_create(&sio_tcache_key, sio_tcache_free) != 0)
+		fatalx("sio: pthread_key_create failed");
+}
+
+static struct sio_tcache *
+sio_tcache(void)
+{
+	struct sio_tcache	*c;
+
+	pthread_once(&sio_tcache_once, sio_tcache_key_create);
+	if ((c = pthread_getspecific(sio_tcache_key)) == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		buf_init(&c->bytes);
+		if (pthread_setspecific(sio_tcache_key, c) != 0)
+			fatalx("sio: pthread_setspecific failed");
+	}
+	return (c);
+}
+
+/* Copy s into dst of size n if it fits whole. */
+static bool
+sio_fits(char *dst, size_t n, const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len >= n)
+		return (false);
+	memcpy(dst, s, len + 1);
+	return (true);
+}
+
 /* Namespaces and records. */
 
 static const struct sio_namespace *
@@ -197,20 +277,36 @@ static int
 sio_socket_find(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
     const char *nsp, struct sio_socket *sock)
 {
-	struct buf	k, v;
-	int		rc;
+	struct sio_tcache	*c = sio_tcache();
+	struct buf		 k, v;
+	const char		*id;
+	uint64_t		 stamp;
+	int			 rc;
 
 	buf_init(&k);
 	buf_init(&v);
-	sio_key2(&k, eio_sid, nsp);
-	rc = store_kv_get(eio_ctx_txn(ctx), STORE_T_SIO_EIO, k.data, k.len,
-	    &v);
+	stamp = store_kv_stamp(eio_ctx_txn(ctx), STORE_T_SIO_EIO);
+	if (c->find_stamp == stamp && strcmp(c->find_eio, eio_sid) == 0 &&
+	    strcmp(c->find_nsp, nsp) == 0) {
+		rc = 0;
+		id = c->find_sid;
+	} else {
+		sio_key2(&k, eio_sid, nsp);
+		rc = store_kv_get(eio_ctx_txn(ctx), STORE_T_SIO_EIO, k.data,
+		    k.len, &v);
+		id = buf_str(&v);
+		c->find_stamp = 0;
+		if (rc == 0 && sio_fits(c->find_eio, sizeof(c->find_eio),
+		    eio_sid) && sio_fits(c->find_nsp, sizeof(c->find_nsp),
+		    nsp) && sio_fits(c->find_sid, sizeof(c->find_sid), id))
+			c->find_stamp = stamp;
+	}
 	if (rc == 0) {
 		memset(sock, 0, sizeof(*sock));
 		sock->sio = sio;
 		sock->ctx = ctx;
 		sock->ns = sio_namespace_find(sio, nsp);
-		snprintf(sock->sid, sizeof(sock->sid), "%s", buf_str(&v));
+		snprintf(sock->sid, sizeof(sock->sid), "%s", id);
 		snprintf(sock->eio_sid, sizeof(sock->eio_sid), "%s", eio_sid);
 		snprintf(sock->nsp, sizeof(sock->nsp), "%s", nsp);
 		if (sock->ns == NULL)
@@ -840,69 +936,25 @@ out:
 
 /* Socket data. */
 
-/*
- * The last socket data a thread parsed, by the bytes it was parsed from.
- * The chat reads the sender's data for every message it handles, and the
- * messages of a POST come from one socket: parsing it each time was an
- * eighth of the work of a message (docs/design.md, "Writing JSON").
- * Keyed by the stored bytes, read again every time, so no change can be
- * missed, whoever made it; per thread, so the objects (json-c counts
- * references without atomics) never leave the thread that made them.
- */
-struct sio_data_cache {
-	struct buf		 bytes;
-	struct json_object	*obj;
-};
-
-static pthread_key_t	sio_data_key;
-static pthread_once_t	sio_data_once = PTHREAD_ONCE_INIT;
-
-static void
-sio_data_cache_free(void *arg)
-{
-	struct sio_data_cache	*c = arg;
-
-	json_object_put(c->obj);
-	buf_clear(&c->bytes);
-	free(c);
-}
-
-static void
-sio_data_key_create(void)
-{
-	if (pthread_key_create(&sio_data_key, sio_data_cache_free) != 0)
-		fatalx("sio: pthread_key_create failed");
-}
-
-static struct sio_data_cache *
-sio_data_cache(void)
-{
-	struct sio_data_cache	*c;
-
-	pthread_once(&sio_data_once, sio_data_key_create);
-	if ((c = pthread_getspecific(sio_data_key)) == NULL) {
-		c = xcalloc(1, sizeof(*c));
-		buf_init(&c->bytes);
-		if (pthread_setspecific(sio_data_key, c) != 0)
-			fatalx("sio: pthread_setspecific failed");
-	}
-	return (c);
-}
-
 struct json_object *
 sio_socket_data(struct sio_socket *sock)
 {
 	struct sio_sock_rec	 rec;
-	struct sio_data_cache	*c;
+	struct sio_tcache	*c;
 	struct json_object	*obj = NULL;
 	struct buf		 data;
+	uint64_t		 stamp;
 
+	c = sio_tcache();
+	stamp = store_kv_stamp(eio_ctx_txn(sock->ctx), STORE_T_SIO_SOCKETS);
+	if (c->obj != NULL && c->data_stamp == stamp &&
+	    strcmp(c->data_sid, sock->sid) == 0)
+		return (json_object_get(c->obj));
 	buf_init(&data);
 	if (sio_rec_get(sock, &rec, &data) != 0 || data.len == 0) {
 		buf_clear(&data);
 		return (NULL);
 	}
-	c = sio_data_cache();
 	if (c->obj == NULL || c->bytes.len != data.len ||
 	    memcmp(c->bytes.data, data.data, data.len) != 0) {
 		if ((obj = sio_json_parse(data.data, data.len)) == NULL) {
@@ -914,6 +966,8 @@ sio_socket_data(struct sio_socket *sock)
 		buf_reset(&c->bytes);
 		buf_append(&c->bytes, data.data, data.len);
 	}
+	c->data_stamp = sio_fits(c->data_sid, sizeof(c->data_sid),
+	    sock->sid) ? stamp : 0;
 	buf_clear(&data);
 	return (json_object_get(c->obj));
 }
@@ -1641,15 +1695,25 @@ sio_on_message(void *arg, struct eio_ctx *ctx, const char *eio_sid,
     bool binary, const char *data, size_t len)
 {
 	struct sio		*sio = arg;
+	struct sio_tcache	*c;
 	struct sio_packet	 p;
 	struct sio_partial	 hdr;
 	struct buf		 partial;
 	const char		*cause;
+	uint64_t		 stamp;
 	int			 rc;
 
 	buf_init(&partial);
-	rc = store_kv_get(eio_ctx_txn(ctx), STORE_T_SIO_PARTIAL, eio_sid,
-	    strlen(eio_sid), &partial);
+	c = sio_tcache();
+	stamp = store_kv_stamp(eio_ctx_txn(ctx), STORE_T_SIO_PARTIAL);
+	if (c->partial_stamp == stamp && strcmp(c->partial_eio, eio_sid) == 0)
+		rc = -ENOENT;	/* none, and none written since */
+	else {
+		rc = store_kv_get(eio_ctx_txn(ctx), STORE_T_SIO_PARTIAL,
+		    eio_sid, strlen(eio_sid), &partial);
+		c->partial_stamp = rc == -ENOENT && sio_fits(c->partial_eio,
+		    sizeof(c->partial_eio), eio_sid) ? stamp : 0;
+	}
 	if (rc == 0) {
 		if (!binary)
 			rc = sio_protocol_error(ctx, eio_sid,

@@ -156,7 +156,17 @@ struct store_txn {
 	size_t			 szrings;
 	struct store_batch	*batch;	/* write: the batch it is a child of */
 	bool			 leader; /* began the batch */
+	uint64_t		 kv_stamp[STORE_T_COUNT]; /* store_kv_stamp */
 };
+
+/* Stamps (store_kv_stamp): every one given is new, in every store. */
+static uint64_t	store_stamps;
+
+static uint64_t
+store_stamp_new(void)
+{
+	return (__atomic_add_fetch(&store_stamps, 1, __ATOMIC_RELAXED));
+}
 
 /* A lease record in "meta". */
 struct store_lease {
@@ -552,11 +562,15 @@ int
 store_txn_begin(struct store *st, bool write, struct store_txn **tp)
 {
 	struct store_txn	*t;
+	size_t			 i;
 	int			 rc;
 
 	t = xcalloc(1, sizeof(*t));
 	t->st = st;
 	t->write = write;
+	t->kv_stamp[0] = store_stamp_new();
+	for (i = 1; i < STORE_T_COUNT; i++)
+		t->kv_stamp[i] = t->kv_stamp[0];
 	if (write) {
 		if ((rc = store_batch_join(st, t)) != 0) {
 			free(t);
@@ -1273,6 +1287,7 @@ store_kv_put(struct store_txn *t, enum store_table tb, const void *key,
 		return (rc);
 	v.mv_data = (void *)val;
 	v.mv_size = vlen;
+	t->kv_stamp[tb] = store_stamp_new();
 	return (store_err("kv_put", mdb_put(t->txn, t->st->kv[tb], &k, &v,
 	    0)));
 }
@@ -1286,8 +1301,15 @@ store_kv_del(struct store_txn *t, enum store_table tb, const void *key,
 
 	if ((rc = store_kv_key(tb, key, klen, &k)) != 0)
 		return (rc);
+	t->kv_stamp[tb] = store_stamp_new();
 	return (store_err("kv_del", mdb_del(t->txn, t->st->kv[tb], &k,
 	    NULL)));
+}
+
+uint64_t
+store_kv_stamp(struct store_txn *t, enum store_table tb)
+{
+	return ((unsigned)tb < STORE_T_COUNT ? t->kv_stamp[tb] : 0);
 }
 
 /* Walk keys from start (or the first key) while they begin with prefix. */

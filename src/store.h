@@ -240,6 +240,13 @@ int	store_kv_put(struct store_txn *, enum store_table, const void *key,
 int	store_kv_del(struct store_txn *, enum store_table, const void *key,
 	    size_t klen);
 /*
+ * The stamp of table tb in t: a number no other transaction or table has
+ * had, which changes whenever t puts or deletes in tb.  A value read from
+ * tb in t and kept with the stamp of that moment is still what tb holds
+ * while the stamp is the same (no other writer runs inside t).
+ */
+uint64_t store_kv_stamp(struct store_txn *, enum store_table);
+/*
  * Call fn for each key that starts with prefix, in key order, with key
  * and value borrowed for the call.  fn returns 0 to go on, > 0 to stop
  * (store_kv_scan then returns 0) or < 0 to fail with that error.  fn

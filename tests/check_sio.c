@@ -1259,6 +1259,33 @@ START_TEST(test_binary_event_in_one_post_and_empty_attachment)
 }
 END_TEST
 
+/*
+ * sio.c keeps the socket of (session, namespace) and "no binary packet
+ * awaited" from one packet to the next while their tables are unchanged
+ * (store_kv_stamp): a binary packet's header, then its attachment, then
+ * leaving the namespace, then an event for it, all in one POST, must each
+ * see what the packets before them wrote.
+ */
+START_TEST(test_lookups_follow_changes_within_one_post)
+{
+	char	sid[32], id[32];
+
+	client(sid, id, "");
+	testutil_post_ok(sid, "42[\"get\"]" RS "451-[\"bin\"," PH(0) "]" RS
+	    "bAQID" RS "42[\"get\"]" RS "41" RS "42[\"get\"]");
+	ck_assert_uint_eq(nbin_events, 1);
+	ck_assert_uint_eq(nbins_seen, 1);
+	ck_assert_uint_eq(bins_seen[0].len, 3);
+	check_disconnected_once(id, "client namespace disconnect");
+	/*
+	 * The last event was for a namespace left: a protocol error, which
+	 * closes the session once its queue has gone out.
+	 */
+	testutil_get_text(sid, "451-[\"bin\"," PH(0) "]" RS "bAQID");
+	check_closed(sid);
+}
+END_TEST
+
 START_TEST(test_binary_broadcast_sends_attachments_to_each)
 {
 	char	sid[32], id[32], sid2[32], id2[32];
@@ -1527,6 +1554,7 @@ sio_suite(void)
 	    test_binary_event_attachments_in_separate_posts_keep_order);
 	tcase_add_test(tc, test_binary_event_in_one_post_and_empty_attachment);
 	tcase_add_test(tc, test_binary_broadcast_sends_attachments_to_each);
+	tcase_add_test(tc, test_lookups_follow_changes_within_one_post);
 	tcase_add_test(tc, test_binary_ack_runs_on_ack_with_placeholders);
 	tcase_add_test(tc, test_text_while_attachments_awaited_closes_session);
 	tcase_add_test(tc, test_binary_without_pending_packet_closes_session);

@@ -342,6 +342,62 @@ START_TEST(test_aborted_transaction_changes_nothing)
 }
 END_TEST
 
+/*
+ * A table's stamp changes with every put and delete in it, and only then;
+ * no two transactions share one, so a value kept with a stamp is never
+ * taken for one read in another transaction.
+ */
+START_TEST(test_kv_stamp_changes_with_writes_to_its_table_only)
+{
+	struct store_txn	*t, *r;
+	struct buf		 v;
+	uint64_t		 app, eio, seen[8];
+	size_t			 n = 0, i, j;
+
+	buf_init(&v);
+	t = begin(true);
+	app = store_kv_stamp(t, STORE_T_APP);
+	eio = store_kv_stamp(t, STORE_T_SIO_EIO);
+	ck_assert_uint_ne(app, 0);
+	seen[n++] = app;
+	ck_assert_int_eq(store_kv_get(t, STORE_T_APP, "k", 1, &v), -ENOENT);
+	ck_assert_uint_eq(store_kv_stamp(t, STORE_T_APP), app);
+	ck_assert_int_eq(store_kv_put(t, STORE_T_APP, "k", 1, "v", 1), 0);
+	ck_assert_uint_ne(store_kv_stamp(t, STORE_T_APP), app);
+	app = store_kv_stamp(t, STORE_T_APP);
+	seen[n++] = app;
+	ck_assert_uint_eq(store_kv_stamp(t, STORE_T_SIO_EIO), eio);
+	ck_assert_int_eq(store_kv_get(t, STORE_T_APP, "k", 1, &v), 0);
+	ck_assert_uint_eq(store_kv_stamp(t, STORE_T_APP), app);
+	ck_assert_int_eq(store_kv_del(t, STORE_T_APP, "k", 1), 0);
+	ck_assert_uint_ne(store_kv_stamp(t, STORE_T_APP), app);
+	seen[n++] = store_kv_stamp(t, STORE_T_APP);
+	/* A delete of a key not there counts too: it may have written. */
+	ck_assert_int_eq(store_kv_del(t, STORE_T_APP, "k", 1), -ENOENT);
+	seen[n++] = store_kv_stamp(t, STORE_T_APP);
+	ck_assert_int_eq(store_kv_put(t, STORE_T_SIO_EIO, "e", 1, "s", 1), 0);
+	ck_assert_uint_ne(store_kv_stamp(t, STORE_T_SIO_EIO), eio);
+	seen[n++] = store_kv_stamp(t, STORE_T_SIO_EIO);
+	ck_assert_uint_eq(store_kv_stamp(t, STORE_T_APP), seen[n - 2]);
+	commit(t);
+
+	/* The next transactions, write and read, start from new stamps. */
+	t = begin(true);
+	seen[n++] = store_kv_stamp(t, STORE_T_APP);
+	seen[n++] = store_kv_stamp(t, STORE_T_SIO_EIO);
+	ck_assert_uint_eq(seen[n - 1], seen[n - 2]);
+	store_txn_abort(t);
+	r = begin(false);
+	seen[n++] = store_kv_stamp(r, STORE_T_APP);
+	store_txn_abort(r);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (!(i == 5 && j == 6))
+				ck_assert_uint_ne(seen[i], seen[j]);
+	buf_clear(&v);
+}
+END_TEST
+
 /* Queues. */
 
 START_TEST(test_queue_push_advances_tail)
@@ -1318,6 +1374,7 @@ store_suite(void)
 	tcase_add_test(tc, test_session_record_of_another_version_is_eio);
 	tcase_add_test(tc, test_session_count_counts_records);
 	tcase_add_test(tc, test_aborted_transaction_changes_nothing);
+	tcase_add_test(tc, test_kv_stamp_changes_with_writes_to_its_table_only);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("queue");
