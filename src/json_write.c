@@ -32,66 +32,62 @@
 #include "json_write.h"
 #include "log.h"
 
-/* Bytes that need an escape: below 0x20, '"' and '\\'. */
-static inline int
-json_write_needs_escape(unsigned char c)
-{
-	return (c < 0x20 || c == '"' || c == '\\');
-}
+/*
+ * The escape of each byte: 0 for none, the letter of a two-character
+ * escape, or 'u' for \u00xx.
+ */
+static const char json_write_escape[256] = {
+	['\0'] = 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', [0x0b] = 'u',
+	['\f'] = 'f', ['\r'] = 'r', [0x0e] = 'u', 'u',
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	['"'] = '"', ['\\'] = '\\',
+};
 
+/*
+ * Write the string of len bytes at s, quoted and escaped: one pass counts
+ * the room the escapes take, which is made once, and a second writes the
+ * bytes in place.
+ */
 static void
 json_write_string(const char *s, size_t len, struct buf *out)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i, start = 0;
-	char			 esc[6];
-	unsigned char		 c;
+	const unsigned char	*end = p + len;
+	size_t			 room = len + 2;
+	char			*w;
+	char			 e;
 
-	buf_reserve(out, len + 2);
-	buf_append_char(out, '"');
-	for (i = 0; i < len; i++) {
-		c = p[i];
-		if (!json_write_needs_escape(c))
-			continue;
-		if (i > start)
-			buf_append(out, s + start, i - start);
-		start = i + 1;
-		esc[0] = '\\';
-		switch (c) {
-		case '"':
-		case '\\':
-			esc[1] = (char)c;
-			break;
-		case '\b':
-			esc[1] = 'b';
-			break;
-		case '\f':
-			esc[1] = 'f';
-			break;
-		case '\n':
-			esc[1] = 'n';
-			break;
-		case '\r':
-			esc[1] = 'r';
-			break;
-		case '\t':
-			esc[1] = 't';
-			break;
-		default:
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			buf_append(out, esc, 6);
+	for (; p < end; p++) {
+		if ((e = json_write_escape[*p]) != 0)
+			room += e == 'u' ? 5 : 1;
+	}
+	if (room < len)
+		fatalx("json_write: a string of %zu bytes", len);
+	buf_reserve(out, room);
+	p = (const unsigned char *)s;
+	w = out->data + out->len;
+	*w++ = '"';
+	while (p < end) {
+		if ((e = json_write_escape[*p]) == 0) {
+			*w++ = (char)*p++;
 			continue;
 		}
-		buf_append(out, esc, 2);
+		*w++ = '\\';
+		*w++ = e;
+		if (e == 'u') {
+			*w++ = '0';
+			*w++ = '0';
+			*w++ = hex[*p >> 4];
+			*w++ = hex[*p & 0xf];
+		}
+		p++;
 	}
-	if (len > start)
-		buf_append(out, s + start, len - start);
-	buf_append_char(out, '"');
+	*w++ = '"';
+	out->len = (size_t)(w - out->data);
+	out->data[out->len] = '\0';
 }
 
 /* What json-c writes for obj, for the values this file leaves to it. */

@@ -246,6 +246,16 @@ sio_tcache(void)
 	return (c);
 }
 
+/* Copy s into dst of size n, cut to fit (as snprintf "%s" would). */
+static void
+sio_copy(char *dst, size_t n, const char *s)
+{
+	size_t	len = strnlen(s, n - 1);
+
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+}
+
 /* Copy s into dst of size n if it fits whole. */
 static bool
 sio_fits(char *dst, size_t n, const char *s)
@@ -306,9 +316,9 @@ sio_socket_find(struct sio *sio, struct eio_ctx *ctx, const char *eio_sid,
 		sock->sio = sio;
 		sock->ctx = ctx;
 		sock->ns = sio_namespace_find(sio, nsp);
-		snprintf(sock->sid, sizeof(sock->sid), "%s", id);
-		snprintf(sock->eio_sid, sizeof(sock->eio_sid), "%s", eio_sid);
-		snprintf(sock->nsp, sizeof(sock->nsp), "%s", nsp);
+		sio_copy(sock->sid, sizeof(sock->sid), id);
+		sio_copy(sock->eio_sid, sizeof(sock->eio_sid), eio_sid);
+		sio_copy(sock->nsp, sizeof(sock->nsp), nsp);
 		if (sock->ns == NULL)
 			rc = -ENOENT;
 	}
