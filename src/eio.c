@@ -1224,6 +1224,15 @@ eio_handle(struct eio *e, struct http_request *req, int64_t now,
 		goto out;
 	}
 
+	if (e->cfg.batch_gets && req->method == HTTP_GET) {
+		/* The rest in eio_fresh_in(), with other GETs. */
+		strcpy(w->sid, buf_str(&sid));
+		w->endpoint = endpoint;
+		w->v4 = v4;
+		w->fresh = true;
+		r = EIO_BATCH;
+		goto out;
+	}
 	if ((rc = eio_ctx_open(e, &ctx, buf_str(&sid), &s, now)) != 0) {
 		if (rc == -ENOENT)
 			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
@@ -1275,6 +1284,47 @@ out:
 }
 
 /*
+ * A new GET (EIO_BATCH) inside the open write transaction of a batch: the
+ * checks and the work eio_handle() does for a GET once it has opened its
+ * transaction, in the same order.  With shutdown, a GET that would be
+ * held is answered with a noop at once, as a held one is then.
+ */
+static enum eio_result
+eio_fresh_in(struct eio *e, struct eio_ctx *ctx, struct eio_wait *w,
+    bool shutdown, struct http_response *resp, bool *dirty, int *rcp)
+{
+	struct store_session	*s = ctx->s;
+	enum eio_result		 r;
+	int			 rc;
+
+	if ((rc = store_session_get(ctx->txn, w->sid, s)) != 0) {
+		if (rc == -ENOENT)
+			eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		else
+			*rcp = rc;
+		return (EIO_DONE);
+	}
+	if (s->endpoint != w->endpoint) {
+		eio_answer_error(resp, EIO_ERR_UNKNOWN_SID);
+		return (EIO_DONE);
+	}
+	if (!w->v4) {
+		eio_answer_error(resp, EIO_ERR_BAD_REQUEST);
+		return (EIO_DONE);
+	}
+	w->token = __atomic_add_fetch(&e->tokens, 1, __ATOMIC_RELAXED);
+	*dirty = true;
+	r = eio_get(ctx, resp, w, rcp);
+	if (r == EIO_WAIT && shutdown) {
+		s->get_instance = 0;
+		s->get_token = 0;
+		eio_answer_text(resp, "6");
+		r = EIO_DONE;
+	}
+	return (r);
+}
+
+/*
  * The resume of one held GET inside the open write transaction txn.
  * Returns EIO_DONE with resp filled, or EIO_WAIT; *dirty tells whether
  * it wrote to txn, in which case the caller must eio_ctx_put(ctx) and
@@ -1301,6 +1351,8 @@ eio_resume_in(struct eio *e, struct store_txn *txn, struct eio_ctx *ctx,
 	http_response_reset(resp);
 	http_cors_headers(&e->cfg.cors, req->origin, &resp->headers);
 	w->from = w->to = 0;
+	if (w->fresh)
+		return (eio_fresh_in(e, ctx, w, shutdown, resp, dirty, rcp));
 	if ((rc = store_session_get(txn, w->sid, s)) != 0) {
 		/* Removed while we waited: it was closed. */
 		if (rc != -ENOENT)
@@ -1362,7 +1414,20 @@ eio_resume_now(struct eio *e, int64_t now)
 
 /* Resume one item in a transaction of its own. */
 static void
+eio_resume_alone_in(struct eio *e, struct eio_resume_item *it, int64_t now,
+    bool shutdown);
+
+static void
 eio_resume_alone(struct eio *e, struct eio_resume_item *it, int64_t now,
+    bool shutdown)
+{
+	eio_resume_alone_in(e, it, now, shutdown);
+	/* Looked at: a GET held from now on, or answered. */
+	it->w->fresh = false;
+}
+
+static void
+eio_resume_alone_in(struct eio *e, struct eio_resume_item *it, int64_t now,
     bool shutdown)
 {
 	struct store_session	 s;
@@ -1431,6 +1496,8 @@ eio_resume_batch(struct eio *e, struct eio_resume_item *items, size_t n,
 		store_txn_abort(txn);
 	else if (store_txn_commit_seen(txn) != 0)
 		goto one_by_one;
+	for (i = 0; i < n; i++)
+		items[i].w->fresh = false;
 	return;
 
 one_by_one:

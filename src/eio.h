@@ -32,6 +32,11 @@ struct eio_config {
 	int64_t		 body_timeout;	/* ms a POST may stay in flight */
 	struct http_cors cors;		/* borrowed */
 	int64_t		(*clock)(void);	/* NULL: eio_now(); tests inject */
+	/*
+	 * GETs on a session are returned as EIO_BATCH, for the front to
+	 * resolve several in one transaction (eio_resume_batch()).
+	 */
+	bool		 batch_gets;
 };
 
 /*
@@ -61,6 +66,7 @@ struct eio_handler {
 enum eio_result {
 	EIO_DONE = 0,	/* the response is complete: write it */
 	EIO_WAIT,	/* hold the request until a ring or the deadline */
+	EIO_BATCH,	/* a GET to resolve with eio_resume_batch() */
 };
 
 /*
@@ -75,6 +81,8 @@ struct eio_wait {
 	uint64_t	from;		/* the batch answered: [from, to) */
 	uint64_t	to;
 	int		endpoint;
+	bool		fresh;		/* EIO_BATCH: not looked at yet */
+	bool		v4;		/* EIO_BATCH: the request said EIO=4 */
 };
 
 /* Create the server over an open store; config is copied. */
@@ -88,7 +96,11 @@ void	eio_add_handler(struct eio *, const struct eio_handler *);
  * or EIO_WAIT with *w filled when the request is a GET to hold: the front
  * then calls eio_resume() when the bell rings for w->sid or at
  * w->deadline.  For a GET answered with packets, *w records the batch
- * (w->to > w->from) for eio_answer_failed().
+ * (w->to > w->from) for eio_answer_failed().  With batch_gets, a GET on a
+ * session returns EIO_BATCH after the checks that need no transaction,
+ * with *w filled (w->fresh): the front hands it to eio_resume_batch(),
+ * which serves it as eio_handle() would have and answers it or holds it
+ * (EIO_WAIT, then as above).
  */
 enum eio_result eio_handle(struct eio *, struct http_request *, int64_t now,
 	    struct http_response *resp, struct eio_wait *w);

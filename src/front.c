@@ -550,6 +550,7 @@ static void *
 front_worker(void *arg)
 {
 	struct front_req	*fr = NULL;
+	enum eio_result		 r;
 
 	(void)arg;
 	while (!atomic_load_explicit(&front_stopping,
@@ -559,13 +560,23 @@ front_worker(void *arg)
 		if (FCGX_Accept_r(&fr->fcgx) < 0)
 			break;
 		front_req_parse(fr);
-		if (eio_handle(front_eio, &fr->req, eio_now(), &fr->resp,
-		    &fr->w) == EIO_WAIT) {
+		r = eio_handle(front_eio, &fr->req, eio_now(), &fr->resp,
+		    &fr->w);
+		if (r == EIO_WAIT || r == EIO_BATCH) {
 			strcpy(fr->pe.sid, fr->w.sid);
 			fr->pe.deadline = fr->w.deadline;
 			fr->pe.rung = 0;
 			front_req_detach(fr);
-			park_add(front_park, &fr->pe);
+			/*
+			 * A GET on a session is served by the parker with
+			 * the others ready (front_resume): one transaction
+			 * for them all, and this thread goes back to
+			 * accepting instead of waiting for the writer.
+			 */
+			if (r == EIO_BATCH)
+				park_add_ready(front_park, &fr->pe);
+			else
+				park_add(front_park, &fr->pe);
 			fr = NULL;
 			continue;
 		}

@@ -429,6 +429,15 @@ park_add(struct park *pk, struct park_entry *pe)
 }
 
 void
+park_add_ready(struct park *pk, struct park_entry *pe)
+{
+	pthread_mutex_lock(&pk->lock);
+	pe->next = NULL;
+	park_make_ready(pk, pe, pk->shutdown);
+	pthread_mutex_unlock(&pk->lock);
+}
+
+void
 park_shutdown(struct park *pk)
 {
 	pthread_mutex_lock(&pk->lock);

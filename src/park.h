@@ -49,6 +49,8 @@ typedef size_t (*park_resume_fn)(void *arg, struct park_entry **pes,
 struct park *park_start(park_resume_fn, void *arg);
 /* Park an entry (borrowed until the callback answers it). */
 void	park_add(struct park *, struct park_entry *);
+/* The same, for the callback's next batch, as if it were rung now. */
+void	park_add_ready(struct park *, struct park_entry *);
 /* Answer every parked entry at once, and every later one on arrival. */
 void	park_shutdown(struct park *);
 /* Stop the threads (after park_shutdown() and the workers' end). */

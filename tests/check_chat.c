@@ -480,5 +480,5 @@ chat_suite(void)
 int
 main(void)
 {
-	return (testutil_suite_run_with_store("check_chat", chat_suite));
+	return (testutil_suite_run_both_ways("check_chat", chat_suite));
 }

@@ -814,6 +814,114 @@ START_TEST(test_batch_resume_answers_each_as_alone)
 END_TEST
 
 /*
+ * With batch_gets, GETs on a session come back from eio_handle() as
+ * EIO_BATCH and are served together by eio_resume_batch(), in order and
+ * beside a held GET resumed in the same batch, each as eio_handle() would
+ * have served it: news, a GET to hold, an unknown sid, a wrong EIO, a
+ * second GET while one is held (400, and "1" for the held one).
+ */
+START_TEST(test_batched_gets_are_served_as_alone)
+{
+	struct eio_config	 ecfg = testutil_eio_config();
+	struct eio		*e2;
+	struct testutil_req	 f[6];
+	struct eio_wait		 w[6];
+	struct http_response	 resp[6];
+	struct eio_resume_item	 it[6];
+	const char		*eio4 = "EIO=4&";
+	char			 sid[4][32], q[256];
+	size_t			 i;
+
+	ecfg.batch_gets = true;
+	e2 = eio_new(&ecfg, st);
+	eio_add_handler(e2, &app);
+	for (i = 0; i < 6; i++)
+		http_response_init(&resp[i]);
+	for (i = 0; i < 4; i++)
+		testutil_handshake(sid[i]);
+	post_ok(sid[0], "4news");
+	get_held(&f[5], sid[3], &w[5]);
+	testutil_rings_drain(NULL);
+
+	for (i = 0; i < 5; i++) {
+		testutil_sid_query(q, sizeof(q), i == 2 ?
+		    "AAAAAAAAAAAAAAAAAAAA" : sid[i < 2 ? i : i - 1],
+		    i == 3 ? "EIO=3&" : eio4);
+		testutil_req_init(&f[i], HTTP_GET, q, NULL, 0);
+		ck_assert_int_eq(eio_handle(e2, &f[i].req, testutil_now,
+		    &resp[i], &w[i]), EIO_BATCH);
+		ck_assert(w[i].fresh);
+	}
+	for (i = 0; i < 6; i++) {
+		it[i].req = &f[i].req;
+		it[i].w = &w[i];
+		it[i].resp = &resp[i];
+	}
+	eio_resume_batch(e2, it, 6, testutil_now, false);
+	for (i = 0; i < 6; i++)
+		ck_assert(!w[i].fresh);
+	ck_assert_int_eq(it[0].result, EIO_DONE);
+	check_text(&resp[0], "4news");
+	ck_assert_uint_eq(w[0].to - w[0].from, 1);
+	ck_assert_int_eq(it[1].result, EIO_WAIT);
+	ck_assert(w[1].deadline == TESTUTIL_T0 + TESTUTIL_PING_INTERVAL);
+	check_error(&resp[2], 1);
+	check_error(&resp[3], 3);
+	check_empty(&resp[4], 400);
+	check_text(&resp[5], "1");
+	check_closed_once(sid[3], "transport error");
+
+	/* What the batch did was committed: the sessions go on from it. */
+	post_ok(sid[1], "4later");
+	ck_assert_int_eq(eio_resume(e2, &f[1].req, &w[1], testutil_now,
+	    false, &resp[1]), EIO_DONE);
+	check_text(&resp[1], "4later");
+	get_error(sid[3], 1);
+	post_ok(sid[2], "4y");		/* the wrong EIO closed nothing */
+	testutil_get_text(sid[2], "4y");
+	for (i = 0; i < 6; i++)
+		http_response_clear(&resp[i]);
+	eio_free(e2);
+}
+END_TEST
+
+/*
+ * A GET served in a batch at shutdown that would be held gets a noop, as
+ * a held one does then; the session stays for the next GET.
+ */
+START_TEST(test_batched_get_at_shutdown_gets_noop)
+{
+	struct eio_config	 ecfg = testutil_eio_config();
+	struct eio		*e2;
+	struct testutil_req	 f;
+	struct eio_wait		 w;
+	struct http_response	 resp;
+	struct eio_resume_item	 it;
+	char			 sid[32], q[256];
+
+	ecfg.batch_gets = true;
+	e2 = eio_new(&ecfg, st);
+	eio_add_handler(e2, &app);
+	http_response_init(&resp);
+	testutil_handshake(sid);
+	testutil_sid_query(q, sizeof(q), sid, "EIO=4&");
+	testutil_req_init(&f, HTTP_GET, q, NULL, 0);
+	ck_assert_int_eq(eio_handle(e2, &f.req, testutil_now, &resp, &w),
+	    EIO_BATCH);
+	it.req = &f.req;
+	it.w = &w;
+	it.resp = &resp;
+	eio_resume_batch(e2, &it, 1, testutil_now, true);
+	ck_assert_int_eq(it.result, EIO_DONE);
+	check_text(&resp, "6");
+	post_ok(sid, "4x");
+	testutil_get_text(sid, "4x");
+	http_response_clear(&resp);
+	eio_free(e2);
+}
+END_TEST
+
+/*
  * In one batch, a pong deadline passed closes its session (on_close once,
  * "1"), and a ping as late for a held GET goes out all the same.
  */
@@ -1695,6 +1803,8 @@ eio_suite(void)
 	tcase_add_test(tc, test_superseded_held_get_gets_noop);
 	tcase_add_test(tc, test_batch_resume_answers_each_as_alone);
 	tcase_add_test(tc, test_batch_resume_closes_late_pong_once);
+	tcase_add_test(tc, test_batched_gets_are_served_as_alone);
+	tcase_add_test(tc, test_batched_get_at_shutdown_gets_noop);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("heartbeat");
@@ -1772,5 +1882,5 @@ eio_suite(void)
 int
 main(void)
 {
-	return (testutil_suite_run_with_store("check_eio", eio_suite));
+	return (testutil_suite_run_both_ways("check_eio", eio_suite));
 }

@@ -1584,5 +1584,5 @@ sio_suite(void)
 int
 main(void)
 {
-	return (testutil_suite_run_with_store("check_sio", sio_suite));
+	return (testutil_suite_run_both_ways("check_sio", sio_suite));
 }

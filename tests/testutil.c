@@ -125,6 +125,24 @@ testutil_suite_run_with_store(const char *ident, Suite *(*suite)(void))
 	return (rc);
 }
 
+bool	testutil_batch_gets;
+
+int
+testutil_suite_run_both_ways(const char *ident, Suite *(*suite)(void))
+{
+	int	rc;
+
+	testutil_batch_gets = false;
+	rc = testutil_suite_run_with_store(ident, suite);
+	printf("%s: again, with GETs served in batches (batch_gets)\n",
+	    ident);
+	testutil_batch_gets = true;
+	if (testutil_suite_run_with_store(ident, suite) != EXIT_SUCCESS)
+		rc = EXIT_FAILURE;
+	testutil_batch_gets = false;
+	return (rc);
+}
+
 /* The directory and store fixture. */
 
 struct store *
@@ -223,6 +241,7 @@ testutil_eio_config(void)
 	cfg.close_wait = TESTUTIL_CLOSE_WAIT;
 	cfg.body_timeout = TESTUTIL_BODY_TIMEOUT;
 	cfg.clock = testutil_clock;
+	cfg.batch_gets = testutil_batch_gets;
 	return (cfg);
 }
 
@@ -328,7 +347,20 @@ enum eio_result
 testutil_request(struct testutil_req *f, struct http_response *resp,
     struct eio_wait *w)
 {
-	return (eio_handle(testutil_server, &f->req, testutil_now, resp, w));
+	struct eio_resume_item	it;
+	enum eio_result		r;
+
+	r = eio_handle(testutil_server, &f->req, testutil_now, resp, w);
+	if (r != EIO_BATCH)
+		return (r);
+	/* As the front does, in a batch of its own. */
+	ck_assert(w->fresh);
+	it.req = &f->req;
+	it.w = w;
+	it.resp = resp;
+	eio_resume_batch(testutil_server, &it, 1, testutil_now, false);
+	ck_assert(!w->fresh);
+	return (it.result);
 }
 
 void

@@ -35,6 +35,13 @@ bool	testutil_runner_is_forking(void);
  * bell.  Returns EXIT_SUCCESS or EXIT_FAILURE.
  */
 int	testutil_suite_run_with_store(const char *ident, Suite *(*suite)(void));
+/*
+ * The same twice: as it is, then with testutil_batch_gets set, so that
+ * the servers testutil_eio_config() makes return the GETs on a session as
+ * EIO_BATCH, which testutil_request() resolves as the front does.
+ */
+extern bool	testutil_batch_gets;
+int	testutil_suite_run_both_ways(const char *ident, Suite *(*suite)(void));
 
 /* The directory and store fixture. */
 
