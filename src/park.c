@@ -428,12 +428,29 @@ park_add(struct park *pk, struct park_entry *pe)
 	pthread_mutex_unlock(&pk->lock);
 }
 
+/*
+ * Not in the table: rings are for held polls.  A ring for the sid while
+ * this entry waits here must not be taken for one (the held poll of the
+ * sid may be out, in the parker's hands, and would miss it): finding no
+ * entry, it is kept (park_ring) for when that poll is parked again.
+ */
 void
 park_add_ready(struct park *pk, struct park_entry *pe)
 {
+	struct park_entry	**head, **tail;
+
 	pthread_mutex_lock(&pk->lock);
+	head = pk->shutdown ? &pk->due : &pk->ready;
+	tail = pk->shutdown ? &pk->due_tail : &pk->ready_tail;
 	pe->next = NULL;
-	park_make_ready(pk, pe, pk->shutdown);
+	pe->ready_next = NULL;
+	pe->where = PARK_READY;
+	if (*tail != NULL)
+		(*tail)->ready_next = pe;
+	else
+		*head = pe;
+	*tail = pe;
+	pthread_cond_signal(&pk->cond);
 	pthread_mutex_unlock(&pk->lock);
 }
 

@@ -41,6 +41,8 @@ static const char	*gate_sid;
 static bool		 gate_open;
 /* The first resume of ring_sid rings it again and keeps it parked. */
 static const char	*ring_sid;
+/* The first resume of keep_once keeps it parked, with no ring. */
+static struct park_entry *keep_once;
 
 static bool
 resume_one(struct park_entry *pe)
@@ -59,6 +61,13 @@ resume_one(struct park_entry *pe)
 		/* A commit that lands after this resume looked. */
 		ring_sid = NULL;
 		keep = true;
+	}
+	if (pe == keep_once) {
+		keep_once = NULL;
+		pe->deadline = eio_now() + FAR;
+		pe->rung = 0;
+		pthread_mutex_unlock(&lock);
+		return (true);
 	}
 	pthread_mutex_unlock(&lock);
 	if (keep) {
@@ -138,6 +147,7 @@ setup(void)
 	gate_sid = NULL;
 	gate_open = false;
 	ring_sid = NULL;
+	keep_once = NULL;
 	pk = park_start(resume, NULL);
 }
 
@@ -193,6 +203,31 @@ START_TEST(test_ring_of_a_ready_entry_is_absorbed)
 	park_add(pk, &a2);
 	ck_assert(!wait_calls(3, 300));
 	ck_assert_uint_eq(park_count(pk), 1);
+}
+END_TEST
+
+/*
+ * A request added ready (park_add_ready: a new GET or a POST, for the
+ * parker's next batch) is not a held poll: a ring for its sid while the
+ * held poll of that sid is in the parker's hands must not be absorbed by
+ * it, but kept for the held poll, which is resumed again once parked.
+ */
+START_TEST(test_ring_is_not_taken_by_an_entry_added_ready)
+{
+	entry_init(&a, "sid-a", eio_now());
+	gate_sid = "sid-a";
+	keep_once = &a;
+	park_add(pk, &a);
+	ck_assert(wait_calls(1, WAIT_MS));
+	/* a is out, its resume held at the gate. */
+	entry_init(&a2, "sid-a", 0);
+	park_add_ready(pk, &a2);
+	ck_assert_int_eq(bell_ring(bell_self(), "sid-a"), 0);
+	open_gate();
+	ck_assert(wait_calls(3, WAIT_MS));
+	ck_assert_str_eq(calls[1], "sid-a");
+	ck_assert_str_eq(calls[2], "sid-a");
+	ck_assert_uint_eq(park_count(pk), 0);
 }
 END_TEST
 
@@ -252,6 +287,7 @@ park_suite(void)
 	tcase_add_test(tc, test_ring_before_park_add_wakes_the_entry);
 	tcase_add_test(tc, test_ring_during_resume_is_not_lost);
 	tcase_add_test(tc, test_ring_of_a_ready_entry_is_absorbed);
+	tcase_add_test(tc, test_ring_is_not_taken_by_an_entry_added_ready);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("order");
