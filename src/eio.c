@@ -978,16 +978,19 @@ eio_post_apply(struct eio *e, struct eio_ctx *ctx, const struct eio_handler *h,
  * seen while the body is read with no transaction open, and a second
  * one handles the packets and clears the mark.
  */
-static void
+static int	eio_post_body(struct eio *, const struct eio_handler *, int,
+		    struct http_request *, const char *, int64_t,
+		    struct http_response *, struct buf *, int, uint64_t,
+		    bool, bool);
+
+static enum eio_result
 eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
     struct http_request *req, const char *sid, int64_t now,
-    struct http_response *resp)
+    struct http_response *resp, struct eio_wait *w)
 {
-	struct store_session	 s;
-	struct eio_ctx		 ctx;
-	struct buf		 body;
-	uint64_t		 token, self = store_instance(e->st);
-	int			 rc, n, ready = 0;
+	struct buf	body;
+	uint64_t	token;
+	int		ready = 0;
 
 	buf_init(&body);
 	token = __atomic_add_fetch(&e->tokens, 1, __ATOMIC_RELAXED);
@@ -999,15 +1002,55 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 		if (ready != 0)
 			now = e->cfg.clock();
 	}
+	if (ready == 1 && e->cfg.batch_posts) {
+		/* The rest in a batch: eio_post_item(). */
+		strcpy(w->sid, sid);
+		w->endpoint = endpoint;
+		w->token = token;
+		w->fresh = true;
+		w->post = true;
+		w->body = body;
+		return (EIO_BATCH);
+	}
+	(void)eio_post_body(e, h, endpoint, req, sid, now, resp, &body, ready,
+	    token, false, false);
+	buf_clear(&body);
+	return (EIO_DONE);
+}
+
+/*
+ * The POST once its body is read (ready: 1, or how reading it went; 0:
+ * it streams, read here).  nested: in a batch's transaction, where a full
+ * map is returned (-ENOSPC) for the batch to serve the POST again alone
+ * rather than taking the two-step path, whose mark needs a commit of its
+ * own.  in_hand: the request's body must not be read again (the front
+ * let its streams go).  Returns -ENOSPC as said, or 0.
+ */
+static int
+eio_post_body(struct eio *e, const struct eio_handler *h, int endpoint,
+    struct http_request *req, const char *sid, int64_t now,
+    struct http_response *resp, struct buf *bodyp, int ready,
+    uint64_t token, bool nested, bool in_hand)
+{
+	struct store_session	 s;
+	struct eio_ctx		 ctx;
+	struct buf		 body = *bodyp;
+	uint64_t		 self = store_instance(e->st);
+	int			 rc, n, ret = 0;
 
 	/* The (first) transaction: the checks. */
 	if (!eio_post_begin(e, &ctx, sid, &s, endpoint, req, now, resp))
 		goto drain;
 	if (ready != 0) {
 		/* The body is in hand: one transaction does it all. */
-		if (eio_post_apply(e, &ctx, h, &body, ready == 1 ? 0 : ready,
-		    false, token, resp) != -ENOSPC || ready != 1)
+		rc = eio_post_apply(e, &ctx, h, &body, ready == 1 ? 0 : ready,
+		    false, token, resp);
+		if (rc != -ENOSPC || ready != 1)
 			goto out;
+		if (nested) {
+			ret = -ENOSPC;
+			goto out;
+		}
 		/*
 		 * The map is full.  LMDB reuses the pages a commit freed
 		 * only from the second commit after it, so when the GET
@@ -1058,9 +1101,11 @@ eio_post(struct eio *e, const struct eio_handler *h, int endpoint,
 
 drain:
 	/* Read and drop what is left, so the connection stays sane. */
-	(void)req->read_body(req, 0, &body);
+	if (!in_hand)
+		(void)req->read_body(req, 0, &body);
 out:
-	buf_clear(&body);
+	*bodyp = body;
+	return (ret);
 }
 
 static void
@@ -1220,7 +1265,7 @@ eio_handle(struct eio *e, struct http_request *req, int64_t now,
 			(void)req->read_body(req, 0, &transport);
 			goto out;
 		}
-		eio_post(e, h, endpoint, req, buf_str(&sid), now, resp);
+		r = eio_post(e, h, endpoint, req, buf_str(&sid), now, resp, w);
 		goto out;
 	}
 
@@ -1412,6 +1457,38 @@ eio_resume_now(struct eio *e, int64_t now)
 	return (t > now ? t : now);
 }
 
+/*
+ * A POST of a batch (w->post): nested in txn, the batch's transaction, or
+ * alone when txn is NULL.  Returns -ENOSPC when nested and the map is
+ * full (the batch then serves every item alone), else 0.
+ */
+static int
+eio_post_item(struct eio *e, struct store_txn *txn,
+    struct eio_resume_item *it, int64_t now)
+{
+	struct eio_wait	*w = it->w;
+	int		 rc;
+
+	it->result = EIO_DONE;
+	http_response_reset(it->resp);
+	http_cors_headers(&e->cfg.cors, it->req->origin, &it->resp->headers);
+	store_txn_nest(txn);
+	rc = eio_post_body(e, eio_handler_of(e, w->endpoint), w->endpoint,
+	    it->req, w->sid, now, it->resp, &w->body, 1, w->token,
+	    txn != NULL, true);
+	store_txn_nest(NULL);
+	return (rc);
+}
+
+/* An item served: a GET held from now on, or answered. */
+static void
+eio_item_done(struct eio_resume_item *it)
+{
+	it->w->fresh = false;
+	it->w->post = false;
+	buf_clear(&it->w->body);
+}
+
 /* Resume one item in a transaction of its own. */
 static void
 eio_resume_alone_in(struct eio *e, struct eio_resume_item *it, int64_t now,
@@ -1421,9 +1498,11 @@ static void
 eio_resume_alone(struct eio *e, struct eio_resume_item *it, int64_t now,
     bool shutdown)
 {
-	eio_resume_alone_in(e, it, now, shutdown);
-	/* Looked at: a GET held from now on, or answered. */
-	it->w->fresh = false;
+	if (it->w->fresh && it->w->post)
+		(void)eio_post_item(e, NULL, it, eio_resume_now(e, now));
+	else
+		eio_resume_alone_in(e, it, now, shutdown);
+	eio_item_done(it);
 }
 
 static void
@@ -1481,6 +1560,14 @@ eio_resume_batch(struct eio *e, struct eio_resume_item *items, size_t n,
 		goto one_by_one;
 	now = eio_resume_now(e, now);
 	for (i = 0; i < n; i++) {
+		if (items[i].w->fresh && items[i].w->post) {
+			if (eio_post_item(e, txn, &items[i], now) != 0) {
+				store_txn_abort(txn);
+				goto one_by_one;
+			}
+			written = true;
+			continue;
+		}
 		items[i].result = eio_resume_in(e, txn, &ctx, &s, items[i].req,
 		    items[i].w, now, shutdown, items[i].resp, &dirty, &rc);
 		if (rc == 0 && dirty) {
@@ -1497,7 +1584,7 @@ eio_resume_batch(struct eio *e, struct eio_resume_item *items, size_t n,
 	else if (store_txn_commit_seen(txn) != 0)
 		goto one_by_one;
 	for (i = 0; i < n; i++)
-		items[i].w->fresh = false;
+		eio_item_done(&items[i]);
 	return;
 
 one_by_one:

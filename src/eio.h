@@ -33,10 +33,12 @@ struct eio_config {
 	struct http_cors cors;		/* borrowed */
 	int64_t		(*clock)(void);	/* NULL: eio_now(); tests inject */
 	/*
-	 * GETs on a session are returned as EIO_BATCH, for the front to
-	 * resolve several in one transaction (eio_resume_batch()).
+	 * GETs on a session, and POSTs whose body is in hand, are returned
+	 * as EIO_BATCH, for the front to serve several in one transaction
+	 * (eio_resume_batch()).
 	 */
 	bool		 batch_gets;
+	bool		 batch_posts;
 };
 
 /*
@@ -83,6 +85,8 @@ struct eio_wait {
 	int		endpoint;
 	bool		fresh;		/* EIO_BATCH: not looked at yet */
 	bool		v4;		/* EIO_BATCH: the request said EIO=4 */
+	bool		post;		/* EIO_BATCH: a POST, its body in body */
+	struct buf	body;		/* freed once the POST is served */
 };
 
 /* Create the server over an open store; config is copied. */
@@ -100,7 +104,9 @@ void	eio_add_handler(struct eio *, const struct eio_handler *);
  * session returns EIO_BATCH after the checks that need no transaction,
  * with *w filled (w->fresh): the front hands it to eio_resume_batch(),
  * which serves it as eio_handle() would have and answers it or holds it
- * (EIO_WAIT, then as above).
+ * (EIO_WAIT, then as above).  With batch_posts, so does a POST whose
+ * body was in hand (w->post; the body is in w->body, and the request's
+ * body is not read again): the batch answers it.
  */
 enum eio_result eio_handle(struct eio *, struct http_request *, int64_t now,
 	    struct http_response *resp, struct eio_wait *w);

@@ -102,6 +102,7 @@ front_req_free(struct front_req *fr)
 	http_response_clear(&fr->resp);
 	buf_clear(&fr->early);
 	buf_clear(&fr->kept);
+	buf_clear(&fr->w.body);
 	FCGX_Free(&fr->fcgx, 1);
 	free(fr);
 }
@@ -568,10 +569,11 @@ front_worker(void *arg)
 			fr->pe.rung = 0;
 			front_req_detach(fr);
 			/*
-			 * A GET on a session is served by the parker with
-			 * the others ready (front_resume): one transaction
-			 * for them all, and this thread goes back to
-			 * accepting instead of waiting for the writer.
+			 * A GET on a session, or a POST whose body is in
+			 * hand, is served by the parker with the others
+			 * ready (front_resume): one transaction for them
+			 * all, and this thread goes back to accepting
+			 * instead of waiting for the writer.
 			 */
 			if (r == EIO_BATCH)
 				park_add_ready(front_park, &fr->pe);

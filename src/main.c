@@ -531,7 +531,9 @@ main(int argc, char **argv)
 	ec.close_wait = 30000;
 	ec.body_timeout = 30000;
 	ec.cors = cors;
-	ec.batch_gets = true;	/* the front serves GETs in batches */
+	/* The front serves GETs and POSTs in the parker's batches. */
+	ec.batch_gets = true;
+	ec.batch_posts = true;
 	e = eio_new(&ec, st);
 	memset(&sioc, 0, sizeof(sioc));
 	sioc.connect_timeout = o.connect_timeout;

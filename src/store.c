@@ -157,7 +157,13 @@ struct store_txn {
 	struct store_batch	*batch;	/* write: the batch it is a child of */
 	bool			 leader; /* began the batch */
 	uint64_t		 kv_stamp[STORE_T_COUNT]; /* store_kv_stamp */
+	/* store_txn_nest(): a child of parent, merged into it at commit. */
+	struct store_txn	*parent;
+	enum store_wait		 nest_wait;	/* the most its children asked */
 };
+
+/* The transaction this thread's write transactions nest in, or NULL. */
+static __thread struct store_txn	*store_nest_parent;
 
 /* Stamps (store_kv_stamp): every one given is new, in every store. */
 static uint64_t	store_stamps;
@@ -571,6 +577,17 @@ store_txn_begin(struct store *st, bool write, struct store_txn **tp)
 	t->kv_stamp[0] = store_stamp_new();
 	for (i = 1; i < STORE_T_COUNT; i++)
 		t->kv_stamp[i] = t->kv_stamp[0];
+	if (write && store_nest_parent != NULL && store_nest_parent->st == st) {
+		/* Inside the parent: no slot, no batch of its own. */
+		t->parent = store_nest_parent;
+		rc = mdb_txn_begin(st->env, t->parent->txn, 0, &t->txn);
+		if (rc != 0) {
+			free(t);
+			return (store_err("txn_begin", rc));
+		}
+		*tp = t;
+		return (0);
+	}
 	if (write) {
 		if ((rc = store_batch_join(st, t)) != 0) {
 			free(t);
@@ -769,6 +786,30 @@ store_batch_finish(struct store_txn *t, bool ok, bool durable, int *syncrc)
 	return (store_err("commit", rc));
 }
 
+/*
+ * Commit the nested t into its parent: what it wrote, the rings it
+ * recorded and the wait it asked for become the parent's.
+ */
+static int
+store_txn_commit_nested(struct store_txn *t, enum store_wait wait)
+{
+	struct store_txn	*p = t->parent;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = mdb_txn_commit(t->txn)) == 0) {
+		for (i = 0; i < t->nrings; i++)
+			store_txn_ring(p, t->rings[i].instance,
+			    t->rings[i].sid);
+		if (wait > p->nest_wait)
+			p->nest_wait = wait;
+		for (i = 0; i < STORE_T_COUNT; i++)
+			p->kv_stamp[i] = store_stamp_new();
+	}
+	store_txn_free(t);
+	return (store_err("commit", rc));
+}
+
 static int
 store_txn_commit_sync(struct store_txn *t, enum store_wait wait)
 {
@@ -778,6 +819,10 @@ store_txn_commit_sync(struct store_txn *t, enum store_wait wait)
 	int		 rc, brc, src;
 	bool		 durable, seen_only;
 
+	if (t->parent != NULL)
+		return (store_txn_commit_nested(t, wait));
+	if (t->nest_wait > wait)
+		wait = t->nest_wait;
 	rc = mdb_txn_commit(t->txn);
 	if (!t->write) {
 		store_txn_free(t);
@@ -825,6 +870,12 @@ store_txn_commit_sync(struct store_txn *t, enum store_wait wait)
 	return (0);
 }
 
+void
+store_txn_nest(struct store_txn *parent)
+{
+	store_nest_parent = parent;
+}
+
 int
 store_txn_commit(struct store_txn *t)
 {
@@ -852,7 +903,7 @@ store_txn_abort(struct store_txn *t)
 		return;
 	mdb_txn_abort(t->txn);
 	/* The leader commits the others' work all the same. */
-	if (t->write)
+	if (t->write && t->parent == NULL)
 		(void)store_batch_finish(t, false, false, &src);
 	store_txn_free(t);
 }

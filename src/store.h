@@ -98,6 +98,15 @@ int	store_txn_commit_nowait(struct store_txn *);
  * it waits as store_txn_commit() does.
  */
 int	store_txn_commit_seen(struct store_txn *);
+/*
+ * Until called again with NULL, the write transactions this thread begins
+ * on parent's store are nested in parent (an LMDB child transaction):
+ * their commit merges what they wrote into parent at once, with their
+ * rings and the wait they asked for (the strongest of them is parent's
+ * own commit's), and their abort undoes only them.  For code written
+ * for transactions of its own, run inside one shared transaction.
+ */
+void	store_txn_nest(struct store_txn *parent);
 /* Abandon the transaction (NULL is a no-op); recorded rings are dropped. */
 void	store_txn_abort(struct store_txn *);
 /* Ask commit to wake the poll that instance holds for sid. */

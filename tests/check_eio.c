@@ -885,6 +885,155 @@ START_TEST(test_batched_gets_are_served_as_alone)
 }
 END_TEST
 
+/* A batched request for e2: q is the query, body a POST's (NULL: GET). */
+static void
+batch_req(struct eio *e2, struct testutil_req *f, struct eio_wait *w,
+    struct http_response *resp, const char *sid, const char *body,
+    size_t len)
+{
+	char	q[256];
+
+	testutil_sid_query(q, sizeof(q), sid, "EIO=4&");
+	testutil_req_init(f, body != NULL ? HTTP_POST : HTTP_GET, q, body,
+	    len);
+	if (body != NULL)
+		f->req.content_type = "text/plain;charset=UTF-8";
+	ck_assert_int_eq(eio_handle(e2, &f->req, testutil_now, resp, w),
+	    EIO_BATCH);
+	ck_assert(w->fresh);
+	ck_assert(w->post == (body != NULL));
+}
+
+/*
+ * With batch_posts, POSTs whose body is in hand are served in the batch
+ * too, each in a transaction nested in the batch's, in order with the
+ * GETs: a GET after a POST of its session gets what the POST queued, a
+ * held GET resumed after a POST to it too, a POST to an unknown sid gets
+ * its error, a POST of a close closes its session (its held GET, outside
+ * the batch, gets "6" once rung).
+ */
+START_TEST(test_batched_posts_are_served_in_order)
+{
+	struct eio_config	 ecfg = testutil_eio_config();
+	struct eio		*e2;
+	struct testutil_req	 f[7];
+	struct eio_wait		 w[7];
+	struct http_response	 resp[7];
+	struct eio_resume_item	 it[7];
+	char			 sid[3][32];
+	size_t			 i;
+
+	ecfg.batch_gets = ecfg.batch_posts = true;
+	e2 = eio_new(&ecfg, st);
+	eio_add_handler(e2, &app);
+	for (i = 0; i < 7; i++)
+		http_response_init(&resp[i]);
+	for (i = 0; i < 3; i++)
+		testutil_handshake(sid[i]);
+	get_held(&f[3], sid[2], &w[3]);
+	get_held(&f[6], sid[1], &w[6]);
+	testutil_rings_drain(NULL);
+
+	batch_req(e2, &f[0], &w[0], &resp[0], sid[0], "4one", 4);
+	batch_req(e2, &f[1], &w[1], &resp[1], sid[0], NULL, 0);
+	batch_req(e2, &f[2], &w[2], &resp[2], sid[2], "4two", 4);
+	batch_req(e2, &f[4], &w[4], &resp[4], "AAAAAAAAAAAAAAAAAAAA", "4x",
+	    2);
+	batch_req(e2, &f[5], &w[5], &resp[5], sid[1], "1", 1);
+	for (i = 0; i < 6; i++) {
+		it[i].req = &f[i].req;
+		it[i].w = &w[i];
+		it[i].resp = &resp[i];
+	}
+	eio_resume_batch(e2, it, 6, testutil_now, false);
+	for (i = 0; i < 6; i++) {
+		ck_assert(!w[i].fresh && !w[i].post);
+		ck_assert_ptr_null(w[i].body.data);
+		ck_assert_int_eq(it[i].result, EIO_DONE);
+	}
+	ck_assert_str_eq(buf_str(&resp[0].body), "ok");
+	check_text(&resp[1], "4one");
+	ck_assert_str_eq(buf_str(&resp[2].body), "ok");
+	check_text(&resp[3], "4two");
+	check_error(&resp[4], 1);
+	ck_assert_str_eq(buf_str(&resp[5].body), "ok");
+	check_closed_once(sid[1], "transport close");
+
+	/* Committed, and the held GET of the closed session was rung. */
+	ck_assert_uint_ge(testutil_rings_drain(sid[1]), 1);
+	ck_assert_int_eq(eio_resume(e2, &f[6].req, &w[6], testutil_now,
+	    false, &resp[6]), EIO_DONE);
+	check_text(&resp[6], "6");
+	get_error(sid[1], 1);
+	post_ok(sid[0], "4three");
+	testutil_get_text(sid[0], "4three");
+	for (i = 0; i < 7; i++)
+		http_response_clear(&resp[i]);
+	eio_free(e2);
+}
+END_TEST
+
+/*
+ * A batched POST that finds the map full, one commit after a GET freed
+ * it, is served again alone, with the whole batch: it then takes the
+ * two-step path and fits, as it would have outside a batch.
+ */
+START_TEST(test_batched_post_on_a_full_map_is_served_alone)
+{
+	struct eio_config	 ecfg = testutil_eio_config();
+	struct eio		*e2;
+	struct testutil_req	 f[2], fh;
+	struct eio_wait		 w[2], wh;
+	struct http_response	 resp[2], *r = &r_test;
+	struct eio_resume_item	 it[2];
+	char			 sid[2][32];
+	size_t			 len = 300000, i;
+
+	testutil_eio_free(e);
+	store_close(st);
+	st = testutil_store_open(bell_self(), 1024 * 1024);
+	e = testutil_eio_new(&ecfg, st, "/engine.io");
+	eio_add_handler(e, &app);
+	ecfg.batch_gets = ecfg.batch_posts = true;
+	e2 = eio_new(&ecfg, st);
+	eio_add_handler(e2, &app);
+	for (i = 0; i < 2; i++)
+		http_response_init(&resp[i]);
+
+	big = malloc(len);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'a', len);
+	big[0] = '4';
+	testutil_handshake(sid[0]);
+	testutil_handshake(sid[1]);
+	for (i = 0; i < 10; i++) {
+		if (testutil_post_typed(sid[0], big, len, "text/plain",
+		    r) != 200)
+			break;
+	}
+	ck_assert_int_eq(r->status, 507);
+	testutil_get_done(sid[0], &r_helper);
+	ck_assert_int_eq(r_helper.status, 200);
+	get_held(&fh, sid[0], &wh);
+
+	batch_req(e2, &f[0], &w[0], &resp[0], sid[1], NULL, 0);
+	batch_req(e2, &f[1], &w[1], &resp[1], sid[0], big, len);
+	for (i = 0; i < 2; i++) {
+		it[i].req = &f[i].req;
+		it[i].w = &w[i];
+		it[i].resp = &resp[i];
+	}
+	eio_resume_batch(e2, it, 2, testutil_now, false);
+	ck_assert_int_eq(it[0].result, EIO_WAIT);
+	ck_assert_int_eq(it[1].result, EIO_DONE);
+	ck_assert_int_eq(resp[1].status, 200);
+	ck_assert_ptr_null(w[1].body.data);
+	for (i = 0; i < 2; i++)
+		http_response_clear(&resp[i]);
+	eio_free(e2);
+}
+END_TEST
+
 /*
  * A GET served in a batch at shutdown that would be held gets a noop, as
  * a held one does then; the session stays for the next GET.
@@ -1805,6 +1954,8 @@ eio_suite(void)
 	tcase_add_test(tc, test_batch_resume_closes_late_pong_once);
 	tcase_add_test(tc, test_batched_gets_are_served_as_alone);
 	tcase_add_test(tc, test_batched_get_at_shutdown_gets_noop);
+	tcase_add_test(tc, test_batched_posts_are_served_in_order);
+	tcase_add_test(tc, test_batched_post_on_a_full_map_is_served_alone);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("heartbeat");

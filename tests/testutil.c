@@ -134,7 +134,7 @@ testutil_suite_run_both_ways(const char *ident, Suite *(*suite)(void))
 
 	testutil_batch_gets = false;
 	rc = testutil_suite_run_with_store(ident, suite);
-	printf("%s: again, with GETs served in batches (batch_gets)\n",
+	printf("%s: again, with GETs and POSTs served in batches\n",
 	    ident);
 	testutil_batch_gets = true;
 	if (testutil_suite_run_with_store(ident, suite) != EXIT_SUCCESS)
@@ -242,6 +242,7 @@ testutil_eio_config(void)
 	cfg.body_timeout = TESTUTIL_BODY_TIMEOUT;
 	cfg.clock = testutil_clock;
 	cfg.batch_gets = testutil_batch_gets;
+	cfg.batch_posts = testutil_batch_gets;
 	return (cfg);
 }
 

@@ -37,8 +37,9 @@ bool	testutil_runner_is_forking(void);
 int	testutil_suite_run_with_store(const char *ident, Suite *(*suite)(void));
 /*
  * The same twice: as it is, then with testutil_batch_gets set, so that
- * the servers testutil_eio_config() makes return the GETs on a session as
- * EIO_BATCH, which testutil_request() resolves as the front does.
+ * the servers testutil_eio_config() makes return the GETs on a session
+ * and the POSTs whose body is in hand as EIO_BATCH, which
+ * testutil_request() resolves as the front does.
  */
 extern bool	testutil_batch_gets;
 int	testutil_suite_run_both_ways(const char *ident, Suite *(*suite)(void));
