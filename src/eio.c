@@ -1545,6 +1545,16 @@ void
 eio_resume_batch(struct eio *e, struct eio_resume_item *items, size_t n,
     int64_t now, bool shutdown)
 {
+	struct store_ticket	tk;
+
+	eio_resume_batch_later(e, items, n, now, shutdown, &tk);
+	(void)store_ticket_settle(&tk);
+}
+
+void
+eio_resume_batch_later(struct eio *e, struct eio_resume_item *items,
+    size_t n, int64_t now, bool shutdown, struct store_ticket *tk)
+{
 	struct store_session	 s;
 	struct store_txn	*txn;
 	struct eio_ctx		 ctx;
@@ -1552,6 +1562,7 @@ eio_resume_batch(struct eio *e, struct eio_resume_item *items, size_t n,
 	bool			 dirty, written = false;
 	int			 rc;
 
+	memset(tk, 0, sizeof(*tk));
 	if (n == 1) {
 		eio_resume_alone(e, &items[0], now, shutdown);
 		return;
@@ -1581,7 +1592,7 @@ eio_resume_batch(struct eio *e, struct eio_resume_item *items, size_t n,
 	}
 	if (!written)
 		store_txn_abort(txn);
-	else if (store_txn_commit_seen(txn) != 0)
+	else if (store_txn_commit_later(txn, tk) != 0)
 		goto one_by_one;
 	for (i = 0; i < n; i++)
 		eio_item_done(&items[i]);

@@ -135,6 +135,13 @@ struct eio_resume_item {
  */
 void	eio_resume_batch(struct eio *, struct eio_resume_item *, size_t n,
 	    int64_t now, bool shutdown);
+/*
+ * The same, returning once the batch's commit is visible: what it still
+ * owes (the wait for the disk, the rings) is in *ticket, which must be
+ * settled (store_ticket_settle()) before any of the answers is written.
+ */
+void	eio_resume_batch_later(struct eio *, struct eio_resume_item *,
+	    size_t n, int64_t now, bool shutdown, struct store_ticket *);
 /* Writing the answer of w failed: make its batch go out again. */
 void	eio_answer_failed(struct eio *, const struct eio_wait *);
 /*

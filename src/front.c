@@ -49,6 +49,20 @@ struct front_req {
 	bool			 detached; /* libfcgi's streams freed */
 	struct buf		 early;	/* body read by front_read_body_ready */
 	struct buf		 kept;	/* its strings, once detached */
+	struct front_settle	*settle; /* what its batch's commit owes */
+};
+
+/*
+ * What the commit of a parker's batch still owes (the wait for the disk,
+ * its rings), shared by the batch's answers: the first writer to take
+ * one of them settles it, the others wait for that, and none is written
+ * before.  The parker meanwhile goes on with the next batch.
+ */
+struct front_settle {
+	pthread_mutex_t		 mtx;
+	struct store_ticket	 tk;
+	bool			 settled;
+	int			 refs;	/* answers holding it, under mtx */
 };
 
 /*
@@ -94,11 +108,14 @@ front_req_new(void)
 	return (fr);
 }
 
+static void	front_settle_answer(struct front_req *);
+
 static void
 front_req_free(struct front_req *fr)
 {
 	if (fr == NULL)
 		return;
+	front_settle_answer(fr);	/* never held here, but never lost */
 	http_response_clear(&fr->resp);
 	buf_clear(&fr->early);
 	buf_clear(&fr->kept);
@@ -463,6 +480,29 @@ out:
 	}
 }
 
+/* Settle what fr's batch owes, once for all its answers; drop fr's hold. */
+static void
+front_settle_answer(struct front_req *fr)
+{
+	struct front_settle	*fs = fr->settle;
+	bool			 last;
+
+	if (fs == NULL)
+		return;
+	fr->settle = NULL;
+	pthread_mutex_lock(&fs->mtx);
+	if (!fs->settled) {
+		(void)store_ticket_settle(&fs->tk);
+		fs->settled = true;
+	}
+	last = --fs->refs == 0;
+	pthread_mutex_unlock(&fs->mtx);
+	if (last) {
+		pthread_mutex_destroy(&fs->mtx);
+		free(fs);
+	}
+}
+
 /* Queue the answered fr (taken) for the writers. */
 static void
 front_write_later(struct front_req *fr)
@@ -496,6 +536,7 @@ front_writer(void *arg)
 		if ((front_wq = fr->wnext) == NULL)
 			front_wq_tail = NULL;
 		pthread_mutex_unlock(&front_wlock);
+		front_settle_answer(fr);
 		front_answer(fr);
 		front_req_free(fr);
 		pthread_mutex_lock(&front_wlock);
@@ -512,9 +553,11 @@ static size_t
 front_resume(void *arg, struct park_entry **pes, size_t n, bool shutdown)
 {
 	struct eio_resume_item	 items[PARK_BATCH];
+	struct front_settle	*fs;
 	struct front_req	*fr;
 	struct park_entry	*pe;
 	size_t			 i, keep = 0;
+	int			 answers = 0;
 
 	(void)arg;
 	for (i = 0; i < n; i++) {
@@ -523,7 +566,20 @@ front_resume(void *arg, struct park_entry **pes, size_t n, bool shutdown)
 		items[i].w = &fr->w;
 		items[i].resp = &fr->resp;
 	}
-	eio_resume_batch(front_eio, items, n, eio_now(), shutdown);
+	fs = xcalloc(1, sizeof(*fs));
+	pthread_mutex_init(&fs->mtx, NULL);
+	eio_resume_batch_later(front_eio, items, n, eio_now(), shutdown,
+	    &fs->tk);
+	for (i = 0; i < n; i++)
+		answers += items[i].result != EIO_WAIT;
+	if (answers == 0 || fs->tk.st == NULL) {
+		/* Nobody to hand it to, or nothing owed. */
+		(void)store_ticket_settle(&fs->tk);
+		pthread_mutex_destroy(&fs->mtx);
+		free(fs);
+		fs = NULL;
+	} else
+		fs->refs = answers;
 	for (i = 0; i < n; i++) {
 		pe = pes[i];
 		fr = front_req_of(pe);
@@ -542,6 +598,7 @@ front_resume(void *arg, struct park_entry **pes, size_t n, bool shutdown)
 			log_debug("front: woke sid=%s in %lld us", pe->sid,
 			    (long long)(bell_clock() - pe->rung));
 		}
+		fr->settle = fs;
 		front_write_later(fr);
 	}
 	return (keep);

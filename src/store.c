@@ -811,12 +811,13 @@ store_txn_commit_nested(struct store_txn *t, enum store_wait wait)
 }
 
 static int
-store_txn_commit_sync(struct store_txn *t, enum store_wait wait)
+store_txn_commit_sync(struct store_txn *t, enum store_wait wait,
+    struct store_ticket *later)
 {
 	struct store	*st = t->st;
 	size_t		 i;
 	uint64_t	 seen = 0;
-	int		 rc, brc, src;
+	int		 rc, brc, src = 0;
 	bool		 durable, seen_only;
 
 	if (t->parent != NULL)
@@ -850,17 +851,35 @@ store_txn_commit_sync(struct store_txn *t, enum store_wait wait)
 	    (wait != STORE_WAIT_VISIBLE || t->nrings > 0);
 	if (t->batch != NULL)
 		seen = t->batch->seen;
-	brc = store_batch_finish(t, rc == 0, durable, &src);
+	brc = store_batch_finish(t, rc == 0, durable && later == NULL, &src);
 	if (rc == 0)
 		rc = brc;
-	if (rc == 0 && seen_only)
-		/* At once, unless the batch wrote nothing and flushed not. */
-		src = store_sync_wait(st, seen);
 	if (rc != 0) {
 		store_txn_free(t);
 		return (rc);
 	}
 	__atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED);
+	if (later != NULL) {
+		/* Visible now; the wait and the rings are the ticket's. */
+		memset(later, 0, sizeof(*later));
+		later->st = st;
+		later->wait = durable || seen_only;
+		if (durable) {
+			pthread_mutex_lock(&st->sync_mtx);
+			later->n = st->sync_committed;
+			pthread_mutex_unlock(&st->sync_mtx);
+		} else
+			later->n = seen;
+		later->rings = t->rings;
+		later->nrings = t->nrings;
+		t->rings = NULL;
+		t->nrings = 0;
+		store_txn_free(t);
+		return (0);
+	}
+	if (seen_only)
+		/* At once, unless the batch wrote nothing and flushed not. */
+		src = store_sync_wait(st, seen);
 	if ((durable || seen_only) && src != 0)
 		log_warnx("store: a commit is visible but its sync "
 		    "failed: it may not survive a power failure");
@@ -879,19 +898,45 @@ store_txn_nest(struct store_txn *parent)
 int
 store_txn_commit(struct store_txn *t)
 {
-	return (store_txn_commit_sync(t, STORE_WAIT_DURABLE));
+	return (store_txn_commit_sync(t, STORE_WAIT_DURABLE, NULL));
 }
 
 int
 store_txn_commit_seen(struct store_txn *t)
 {
-	return (store_txn_commit_sync(t, STORE_WAIT_SEEN));
+	return (store_txn_commit_sync(t, STORE_WAIT_SEEN, NULL));
+}
+
+int
+store_txn_commit_later(struct store_txn *t, struct store_ticket *tk)
+{
+	memset(tk, 0, sizeof(*tk));
+	if (t->parent != NULL || !t->write)
+		return (store_txn_commit_sync(t, STORE_WAIT_SEEN, NULL));
+	return (store_txn_commit_sync(t, STORE_WAIT_SEEN, tk));
+}
+
+int
+store_ticket_settle(struct store_ticket *tk)
+{
+	size_t	i;
+	int	rc = 0;
+
+	if (tk->st != NULL && tk->wait &&
+	    (rc = store_sync_wait(tk->st, tk->n)) != 0)
+		log_warnx("store: a commit is visible but its sync "
+		    "failed: it may not survive a power failure");
+	for (i = 0; i < tk->nrings; i++)
+		bell_ring(tk->rings[i].instance, tk->rings[i].sid);
+	free(tk->rings);
+	memset(tk, 0, sizeof(*tk));
+	return (rc);
 }
 
 int
 store_txn_commit_nowait(struct store_txn *t)
 {
-	return (store_txn_commit_sync(t, STORE_WAIT_VISIBLE));
+	return (store_txn_commit_sync(t, STORE_WAIT_VISIBLE, NULL));
 }
 
 void

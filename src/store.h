@@ -99,6 +99,29 @@ int	store_txn_commit_nowait(struct store_txn *);
  */
 int	store_txn_commit_seen(struct store_txn *);
 /*
+ * What a commit made with store_txn_commit_later() still owes: the wait
+ * for the disk store_txn_commit_seen() would have made (or, when nested
+ * transactions asked for it, store_txn_commit()'s), and its rings.
+ */
+struct store_ring;
+struct store_ticket {
+	struct store		*st;	/* NULL: nothing owed */
+	bool			 wait;
+	uint64_t		 n;	/* the commit number to wait for */
+	struct store_ring	*rings;
+	size_t			 nrings;
+};
+/*
+ * Commit as store_txn_commit_seen() does, or as store_txn_commit() when
+ * a nested transaction asked for it, but return once the commit is
+ * visible, with the rest in *ticket: for a thread that must go on (the
+ * parker) and leaves the wait, before anyone is told of the commit, to
+ * another.  A nested or read-only transaction commits as usual.
+ */
+int	store_txn_commit_later(struct store_txn *, struct store_ticket *);
+/* Make the wait a ticket owes, then send its rings; the sync's error. */
+int	store_ticket_settle(struct store_ticket *);
+/*
  * Until called again with NULL, the write transactions this thread begins
  * on parent's store are nested in parent (an LMDB child transaction):
  * their commit merges what they wrote into parent at once, with their

@@ -1093,6 +1093,58 @@ START_TEST(test_commit_seen_waits_only_for_what_it_read)
 }
 END_TEST
 
+/*
+ * A nested transaction's rings and wait become its parent's; a commit
+ * made "later" is visible at once, and its rings go out (after the wait
+ * for the disk its nested transaction asked for) only when its ticket is
+ * settled.  A nested transaction rolled back takes its rings with it.
+ */
+START_TEST(test_nested_rings_go_out_when_the_ticket_is_settled)
+{
+	struct store		*st2 = open_synced("nested", STORE_SYNC_FULL);
+	struct store_session	 s = new_session(0), got;
+	struct store_txn	*t, *c, *r;
+	struct store_ticket	 tk;
+	char			 sid[STORE_SID_MAX + 1];
+	int64_t			 sent;
+	uint64_t		 syncs;
+
+	ck_assert_int_eq(store_txn_begin(st2, true, &t), 0);
+	store_txn_nest(t);
+	ck_assert_int_eq(store_txn_begin(st2, true, &c), 0);
+	ck_assert_int_eq(store_session_put(c, "kept", &s, true), 0);
+	store_txn_ring(c, bell_self(), "ringme");
+	ck_assert_int_eq(store_txn_commit(c), 0);
+	ck_assert_int_eq(store_txn_begin(st2, true, &c), 0);
+	ck_assert_int_eq(store_session_put(c, "undone", &s, true), 0);
+	store_txn_ring(c, bell_self(), "undone");
+	store_txn_abort(c);
+	store_txn_nest(NULL);
+	ck_assert_int_eq(bell_read(sid, sizeof(sid), &sent), 0);
+
+	syncs = store_sync_count(st2);
+	ck_assert_int_eq(store_txn_commit_later(t, &tk), 0);
+	ck_assert_ptr_nonnull(tk.st);
+	ck_assert(tk.wait);		/* the nested commit asked for it */
+	ck_assert_uint_eq(tk.nrings, 1);
+	/* Visible already, and nobody told. */
+	ck_assert_int_eq(store_txn_begin(st2, false, &r), 0);
+	ck_assert_int_eq(store_session_get(r, "kept", &got), 0);
+	ck_assert_int_eq(store_session_get(r, "undone", &got), -ENOENT);
+	store_txn_abort(r);
+	ck_assert_int_eq(bell_read(sid, sizeof(sid), &sent), 0);
+
+	ck_assert_int_eq(store_ticket_settle(&tk), 0);
+	ck_assert_uint_gt(store_sync_count(st2), syncs);
+	ck_assert_int_eq(bell_read(sid, sizeof(sid), &sent), 1);
+	ck_assert_str_eq(sid, "ringme");
+	ck_assert_int_eq(bell_read(sid, sizeof(sid), &sent), 0);
+	ck_assert_ptr_null(tk.st);
+	ck_assert_int_eq(store_ticket_settle(&tk), 0);	/* owes nothing */
+	store_close(st2);
+}
+END_TEST
+
 START_TEST(test_sync_none_never_syncs)
 {
 	struct store	*st2 = open_synced("none", STORE_SYNC_NONE);
@@ -1419,6 +1471,7 @@ store_suite(void)
 	tcase_add_test(tc, test_commit_rings_recorded_instances);
 	tcase_add_test(tc, test_abort_drops_recorded_rings);
 	tcase_add_test(tc, test_ring_to_a_dead_instance_does_not_fail_commit);
+	tcase_add_test(tc, test_nested_rings_go_out_when_the_ticket_is_settled);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("environment");
