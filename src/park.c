@@ -172,25 +172,12 @@ park_unlink(struct park *pk, struct park_entry *pe)
 	pe->where = PARK_NOWHERE;
 }
 
-/*
- * Move pe to a ready list: the due list when its deadline passed (a ping
- * to send, a pong deadline), so that the parker answers those before the
- * rung ones: a late ping costs a client its session, a late message only
- * latency.
- */
+/* Put pe at the end of a ready list (the due one with due), for the parker. */
 static void
-park_make_ready(struct park *pk, struct park_entry *pe, bool due)
+park_append_ready(struct park *pk, struct park_entry *pe, bool due)
 {
 	struct park_entry	**head, **tail;
 
-	if (pe->where == PARK_READY)
-		return;
-	if (pe->where == PARK_WAITING)
-		park_heap_remove(pk, pe);
-	else {
-		/* Not in the table yet (park_add, or back from a resume). */
-		park_link(pk, pe);
-	}
 	head = due ? &pk->due : &pk->ready;
 	tail = due ? &pk->due_tail : &pk->ready_tail;
 	pe->ready_next = NULL;
@@ -201,6 +188,26 @@ park_make_ready(struct park *pk, struct park_entry *pe, bool due)
 		*head = pe;
 	*tail = pe;
 	pthread_cond_signal(&pk->cond);
+}
+
+/*
+ * Move pe to a ready list: the due list when its deadline passed (a ping
+ * to send, a pong deadline), so that the parker answers those before the
+ * rung ones: a late ping costs a client its session, a late message only
+ * latency.
+ */
+static void
+park_make_ready(struct park *pk, struct park_entry *pe, bool due)
+{
+	if (pe->where == PARK_READY)
+		return;
+	if (pe->where == PARK_WAITING)
+		park_heap_remove(pk, pe);
+	else {
+		/* Not in the table yet (park_add, or back from a resume). */
+		park_link(pk, pe);
+	}
+	park_append_ready(pk, pe, due);
 }
 
 /* Take the first ready entry, due ones first; NULL when none. */
@@ -437,20 +444,9 @@ park_add(struct park *pk, struct park_entry *pe)
 void
 park_add_ready(struct park *pk, struct park_entry *pe)
 {
-	struct park_entry	**head, **tail;
-
 	pthread_mutex_lock(&pk->lock);
-	head = pk->shutdown ? &pk->due : &pk->ready;
-	tail = pk->shutdown ? &pk->due_tail : &pk->ready_tail;
 	pe->next = NULL;
-	pe->ready_next = NULL;
-	pe->where = PARK_READY;
-	if (*tail != NULL)
-		(*tail)->ready_next = pe;
-	else
-		*head = pe;
-	*tail = pe;
-	pthread_cond_signal(&pk->cond);
+	park_append_ready(pk, pe, pk->shutdown);
 	pthread_mutex_unlock(&pk->lock);
 }
 
