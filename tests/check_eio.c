@@ -1699,6 +1699,51 @@ START_TEST(test_bad_post_body_closes_session)
 }
 END_TEST
 
+/*
+ * The same bodies in a batch, nested beside a good POST and a GET of
+ * another session: the bad one closes its session, the others are
+ * served as if it were not there.
+ */
+START_TEST(test_bad_post_body_in_a_batch_closes_only_its_session)
+{
+	struct eio_config	 ecfg = testutil_eio_config();
+	struct eio		*e2;
+	struct testutil_req	 f[3];
+	struct eio_wait		 w[3];
+	struct http_response	 resp[3];
+	struct eio_resume_item	 it[3];
+	char			 sid[2][32];
+	size_t			 i;
+
+	ecfg.batch_gets = ecfg.batch_posts = true;
+	e2 = eio_new(&ecfg, st);
+	eio_add_handler(e2, &app);
+	for (i = 0; i < 3; i++)
+		http_response_init(&resp[i]);
+	testutil_handshake(sid[0]);
+	testutil_handshake(sid[1]);
+	batch_req(e2, &f[0], &w[0], &resp[0], sid[0], closing_bodies[_i].body,
+	    closing_bodies[_i].len);
+	batch_req(e2, &f[1], &w[1], &resp[1], sid[1], "4ok", 3);
+	batch_req(e2, &f[2], &w[2], &resp[2], sid[1], NULL, 0);
+	for (i = 0; i < 3; i++) {
+		it[i].req = &f[i].req;
+		it[i].w = &w[i];
+		it[i].resp = &resp[i];
+	}
+	eio_resume_batch(e2, it, 3, testutil_now, false);
+	ck_assert(resp[0].status == 200 || resp[0].status == 400);
+	check_closed_once(sid[0], closing_bodies[_i].reason);
+	ck_assert_str_eq(buf_str(&resp[1].body), "ok");
+	check_text(&resp[2], "4ok");
+	ck_assert_uint_eq(testutil_session_count(st), 1);
+	get_error(sid[0], 1);
+	for (i = 0; i < 3; i++)
+		http_response_clear(&resp[i]);
+	eio_free(e2);
+}
+END_TEST
+
 static const char *ignored_bodies[] = {
 	"6",
 	"5",
@@ -2002,6 +2047,9 @@ eio_suite(void)
 	    test_body_longer_than_announced_over_max_payload_is_413);
 	tcase_add_test(tc, test_body_of_exactly_max_payload_is_accepted);
 	tcase_add_loop_test(tc, test_bad_post_body_closes_session, 0,
+	    nitems(closing_bodies));
+	tcase_add_loop_test(tc,
+	    test_bad_post_body_in_a_batch_closes_only_its_session, 0,
 	    nitems(closing_bodies));
 	tcase_add_loop_test(tc, test_noop_and_upgrade_posts_are_ignored, 0,
 	    nitems(ignored_bodies));
