@@ -52,13 +52,6 @@ struct store {
 	uint64_t	 sync_committed; /* last number given */
 	uint64_t	 sync_durable;	/* every number up to it is synced */
 	bool		 syncing;	/* a leader is in mdb_env_sync() */
-	/*
-	 * The write transaction this process has open (LMDB allows one at
-	 * a time): with full, its commit flushes the meta pages of every
-	 * commit numbered up to writer_seen.
-	 */
-	bool		 writer_open;
-	uint64_t	 writer_seen;
 	uint64_t	 syncs;		/* mdb_env_sync() calls */
 
 	/*
@@ -471,10 +464,9 @@ static void
 store_txn_closed(struct store *st, uint64_t seen, bool flushed)
 {
 	pthread_mutex_lock(&st->sync_mtx);
-	st->writer_open = false;
 	if (flushed && seen > st->sync_durable)
 		st->sync_durable = seen;
-	/* Waiters that counted on this commit look again. */
+	/* Waiters behind a running sync may be done already. */
 	pthread_cond_broadcast(&st->sync_cond);
 	pthread_mutex_unlock(&st->sync_mtx);
 }
@@ -510,9 +502,7 @@ store_batch_open(struct store *st, struct store_txn *t)
 	b->refs = 1;
 	/* We hold the writer lock: every numbered commit is done. */
 	pthread_mutex_lock(&st->sync_mtx);
-	st->writer_open = true;
-	st->writer_seen = b->seen = st->sync_committed;
-	pthread_cond_broadcast(&st->sync_cond);
+	b->seen = st->sync_committed;
 	pthread_mutex_unlock(&st->sync_mtx);
 
 	pthread_mutex_lock(&st->batch_mtx);
@@ -632,38 +622,22 @@ store_sync_count(struct store *st)
 static int
 store_sync_wait(struct store *st, uint64_t n)
 {
-	struct timespec	until;
 	uint64_t	target;
 	int		rc = 0;
-	bool		waited = false;
 
 	pthread_mutex_lock(&st->sync_mtx);
 	while (st->sync_durable < n) {
-		if (st->sync == STORE_SYNC_FULL && !waited && !st->syncing &&
-		    !st->writer_open) {
-			/* A writer may be about to take the lock: give it 1 ms. */
-			waited = true;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += 1000000;
-			if (until.tv_nsec >= 1000000000) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000;
-			}
-			while (st->sync_durable < n && !st->syncing &&
-			    !st->writer_open && pthread_cond_timedwait(
-			    &st->sync_cond, &st->sync_mtx, &until) == 0)
-				;
-			continue;
-		}
 		/*
-		 * full: the write transaction open now began after commit
-		 * n; its commit flushes its pages, and our meta page with
-		 * them, before it writes its own meta page.  Under load
-		 * there nearly always is one, and waiting for it saves a
-		 * sync.
+		 * A sync that is running may have begun before commit n:
+		 * wait for it, then look again.  With full, a commit that
+		 * returned meanwhile flushed our meta page along with its
+		 * own data (store_txn_closed), and nothing is left to do.
+		 * The next commit is not waited for: it may be a whole
+		 * batch away, and the answers and rings waiting here would
+		 * wait that long instead of a sync's time (docs/design.md,
+		 * "Group commit").
 		 */
-		if (st->syncing || (st->sync == STORE_SYNC_FULL &&
-		    st->writer_open && st->writer_seen >= n)) {
+		if (st->syncing) {
 			pthread_cond_wait(&st->sync_cond, &st->sync_mtx);
 			continue;
 		}

@@ -1145,6 +1145,88 @@ START_TEST(test_nested_rings_go_out_when_the_ticket_is_settled)
 }
 END_TEST
 
+/* A ticket settled on another thread, which says when it is done. */
+struct settler {
+	struct store_ticket	*tk;
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 cond;
+	bool			 done;
+	int			 rc;
+};
+
+static void *
+settler_main(void *arg)
+{
+	struct settler	*se = arg;
+	int		 rc;
+
+	rc = store_ticket_settle(se->tk);
+	pthread_mutex_lock(&se->mtx);
+	se->rc = rc;
+	se->done = true;
+	pthread_cond_signal(&se->cond);
+	pthread_mutex_unlock(&se->mtx);
+	return (NULL);
+}
+
+/*
+ * With full, a commit's meta page is made durable by the next commit's
+ * flush, but a settle waits for that only once the next transaction is
+ * committing: one that is merely open may run a whole batch before it
+ * commits.  Here it is never committed while the settle runs, which
+ * must sync by itself and return.
+ */
+START_TEST(test_settle_does_not_wait_for_an_open_writer)
+{
+	struct store		*st2 = open_synced("open", STORE_SYNC_FULL);
+	struct store_session	 s = new_session(0);
+	struct store_txn	*t, *c, *open;
+	struct store_ticket	 tk;
+	struct settler		 se;
+	struct timespec		 until;
+	pthread_t		 th;
+	uint64_t		 syncs;
+	bool			 done;
+
+	ck_assert_int_eq(store_txn_begin(st2, true, &t), 0);
+	store_txn_nest(t);
+	ck_assert_int_eq(store_txn_begin(st2, true, &c), 0);
+	ck_assert_int_eq(store_session_put(c, "durable", &s, true), 0);
+	ck_assert_int_eq(store_txn_commit(c), 0);
+	store_txn_nest(NULL);
+	ck_assert_int_eq(store_txn_commit_later(t, &tk), 0);
+	ck_assert(tk.wait);
+	syncs = store_sync_count(st2);
+
+	/* The next writer begins after that commit, and stays open. */
+	ck_assert_int_eq(store_txn_begin(st2, true, &open), 0);
+	ck_assert_int_eq(store_session_put(open, "later", &s, true), 0);
+
+	memset(&se, 0, sizeof(se));
+	se.tk = &tk;
+	pthread_mutex_init(&se.mtx, NULL);
+	pthread_cond_init(&se.cond, NULL);
+	ck_assert_int_eq(pthread_create(&th, NULL, settler_main, &se), 0);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&se.mtx);
+	while (!se.done && pthread_cond_timedwait(&se.cond, &se.mtx,
+	    &until) == 0)
+		;
+	done = se.done;
+	pthread_mutex_unlock(&se.mtx);
+	/* Let a settle that waited for the writer go before failing. */
+	store_txn_abort(open);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_msg(done, "the settle waited for an open writer");
+	ck_assert_int_eq(se.rc, 0);
+	ck_assert_uint_eq(store_sync_count(st2), syncs + 1);
+	pthread_cond_destroy(&se.cond);
+	pthread_mutex_destroy(&se.mtx);
+	store_close(st2);
+}
+END_TEST
+
 START_TEST(test_sync_none_never_syncs)
 {
 	struct store	*st2 = open_synced("none", STORE_SYNC_NONE);
@@ -1472,6 +1554,7 @@ store_suite(void)
 	tcase_add_test(tc, test_abort_drops_recorded_rings);
 	tcase_add_test(tc, test_ring_to_a_dead_instance_does_not_fail_commit);
 	tcase_add_test(tc, test_nested_rings_go_out_when_the_ticket_is_settled);
+	tcase_add_test(tc, test_settle_does_not_wait_for_an_open_writer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("environment");
